@@ -1,0 +1,117 @@
+// The live status message of one deploy: its steps, who asked, where it stands, and a Cancel button.
+import type { KnownBlock } from '@slack/types';
+import type { DeployRecord, DeployStatus, StepState } from '../src/deploy-store.js';
+import { ACTIONS } from './action-ids.js';
+import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate } from './format.js';
+
+export const STATUS_LABEL: Record<DeployStatus, string> = {
+  pending: ':hourglass: Waiting for gates',
+  queued: ':double_vertical_bar: Queued',
+  running: ':arrows_counterclockwise: Running',
+  succeeded: ':white_check_mark: Succeeded',
+  failed: ':x: Failed',
+  cancelled: ':no_entry_sign: Cancelled',
+  interrupted: ':warning: Interrupted',
+  rejected: ':no_entry: Rejected',
+};
+
+const STEP_ICON: Record<StepState['status'], string> = {
+  pending: ':white_square:',
+  running: ':arrows_counterclockwise:',
+  passed: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+  cancelled: ':no_entry_sign:',
+  interrupted: ':warning:',
+};
+
+function stepLine(step: StepState, index: number): string {
+  const name = `${index + 1}. ${escapeMrkdwn(step.name)}`;
+  switch (step.status) {
+    case 'running':
+      return `${STEP_ICON.running} *${name}* — running…`;
+    case 'passed':
+      return `${STEP_ICON.passed} ${name} — ${formatDuration(step.durationMs)}`;
+    case 'failed':
+      return `${STEP_ICON.failed} *${name}* — failed after ${formatDuration(step.durationMs)}${step.error ? `: ${escapeMrkdwn(truncate(step.error, 200))}` : ''}`;
+    case 'pending':
+      return `${STEP_ICON.pending} ${name}`;
+    default:
+      return `${STEP_ICON[step.status]} ${name} — ${step.status}${step.error ? `: ${escapeMrkdwn(truncate(step.error, 200))}` : ''}`;
+  }
+}
+
+export function isFinished(status: DeployStatus): boolean {
+  return ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(status);
+}
+
+export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env'>): string {
+  return `Deploy #${d.id} · ${d.version} → ${d.env}`;
+}
+
+export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; now?: number } = {}): { text: string; blocks: KnownBlock[] } {
+  const now = opts.now ?? Date.now();
+  const elapsed = d.startedAt ? (d.finishedAt ?? now) - d.startedAt : undefined;
+  const statusText =
+    d.status === 'queued' && opts.position && opts.position > 1
+      ? `${STATUS_LABEL.queued} — position ${opts.position}`
+      : d.status === 'running' && d.cancelRequestedBy
+        ? `${STATUS_LABEL.running} — stopping (cancel requested by ${mention(d.cancelRequestedBy)})`
+        : STATUS_LABEL[d.status];
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(`🚀 ${deployTitle(d)}`, 150), emoji: true } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Status*\n${statusText}` },
+        { type: 'mrkdwn', text: `*Requested by*\n${mention(d.requestedBy)}` },
+        { type: 'mrkdwn', text: `*Ref*\n\`${escapeMrkdwn(d.ref)}\`` },
+        { type: 'mrkdwn', text: d.startedAt ? `*Started*\n${slackDate(d.startedAt)}${elapsed !== undefined ? ` · ${formatDuration(elapsed)}` : ''}` : `*Requested*\n${slackDate(d.createdAt)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: keepTail(d.steps.map(stepLine).join('\n'), 2900) } },
+  ];
+  const context: string[] = [];
+  if (d.cancelledBy) context.push(`Cancelled by ${mention(d.cancelledBy)}.`);
+  if (d.status === 'interrupted') context.push(escapeMrkdwn(truncate(d.error ?? 'The worker stopped while this deploy was running.', 500)));
+  else if (d.status === 'failed' && d.error) context.push(escapeMrkdwn(truncate(d.error, 500)));
+  if (d.notes.length > 0) context.push(escapeMrkdwn(truncate(d.notes.join(' · '), 1000)));
+  if (!isFinished(d.status)) context.push('Step output goes into this thread.');
+  if (context.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(context.join('\n'), 2900) }] });
+  if (!isFinished(d.status)) {
+    blocks.push({
+      type: 'actions',
+      block_id: `deploy_${d.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTIONS.cancelDeploy,
+          text: { type: 'plain_text', text: d.status === 'running' ? 'Stop deploy' : 'Cancel deploy' },
+          style: 'danger',
+          value: d.id,
+          confirm: {
+            title: { type: 'plain_text', text: 'Cancel this deploy?' },
+            text: { type: 'mrkdwn', text: d.status === 'running' ? `The running step is stopped and no further step runs on *${escapeMrkdwn(d.env)}*.` : `Deploy #${d.id} leaves the queue for *${escapeMrkdwn(d.env)}*.` },
+            confirm: { type: 'plain_text', text: 'Cancel deploy' },
+            deny: { type: 'plain_text', text: 'Keep it' },
+          },
+        },
+      ],
+    });
+  }
+  const text = `${deployTitle(d)}: ${STATUS_LABEL[d.status].replace(/^:[a-z_]+: /, '')}`;
+  return { text, blocks };
+}
+
+/** One step's output, posted into the deploy's thread. Output is already masked. */
+export function stepOutputBlocks(step: StepState, index: number, output: string): { text: string; blocks: KnownBlock[] } {
+  const summary = stepLine(step, index);
+  const body = output.trim() ? `\`\`\`${keepTail(output.trim().replace(/```/g, "'''"), 2800)}\`\`\`` : '_no output_';
+  return {
+    text: `${step.name}: ${step.status}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: summary } },
+      { type: 'section', text: { type: 'mrkdwn', text: body } },
+    ],
+  };
+}

@@ -1,0 +1,41 @@
+// Small text formatters shared by the Block Kit builders: durations, dates, mentions, escaping.
+import { UTCDate } from '@date-fns/utc';
+import { format } from 'date-fns';
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 100) / 10;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  return m < 60 ? `${m} min ${rest} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** A Slack date token: shown in each reader's own time zone, with a UTC fallback. */
+export function slackDate(at: number): string {
+  const fallback = format(new UTCDate(at), "yyyy-MM-dd HH:mm 'UTC'");
+  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${fallback}>`;
+}
+
+export function utcDate(at: number): string {
+  return format(new UTCDate(at), "yyyy-MM-dd HH:mm 'UTC'");
+}
+
+export function mention(user: string): string {
+  return `<@${user}>`;
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts text to `max` characters, keeping the end (the end of command output is what matters). */
+export function keepTail(text: string, max: number): string {
+  return text.length <= max ? text : `…${text.slice(-(max - 1))}`;
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,73 @@
+// BullMQ queues: one deploy queue per environment, each with global concurrency 1, so only one
+// deploy runs per environment at a time across every worker process.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+
+export interface DeployJobData {
+  deployId: string;
+}
+
+export function deployQueueName(env: string): string {
+  return `deploy.${env}`;
+}
+
+export function deployJobId(deployId: string): string {
+  return `deploy-${deployId}`;
+}
+
+export class DeployQueues {
+  readonly byEnv = new Map<string, Queue<DeployJobData>>();
+
+  constructor(
+    config: Config,
+    connection: Redis,
+    readonly prefix: string,
+  ) {
+    for (const env of config.environments) {
+      this.byEnv.set(env.name, new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix }));
+    }
+  }
+
+  queue(env: string): Queue<DeployJobData> {
+    const q = this.byEnv.get(env);
+    if (!q) throw new Error(`no deploy queue for environment ${env}`);
+    return q;
+  }
+
+  /** Sets global concurrency 1 on every environment's queue (idempotent; safe from every process). */
+  async init(): Promise<void> {
+    await Promise.all([...this.byEnv.values()].map((q) => q.setGlobalConcurrency(1)));
+  }
+
+  /** Adds the deploy's job; the deterministic job id makes a second add of the same deploy a no-op. */
+  async enqueue(env: string, deployId: string): Promise<void> {
+    await this.queue(env).add(
+      'deploy',
+      { deployId },
+      { jobId: deployJobId(deployId), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } },
+    );
+  }
+
+  /** Removes a deploy that has not started yet; false when a worker already holds it. */
+  async removeWaiting(env: string, deployId: string): Promise<boolean> {
+    const job = await this.queue(env).getJob(deployJobId(deployId));
+    if (!job) return true;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async counts(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [env, q] of this.byEnv) out[env] = await q.getJobCounts('active', 'waiting', 'delayed', 'failed', 'completed');
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byEnv.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,79 @@
+// Starts the deploy workers (one per environment queue), listens for cancel requests from any
+// process, and shuts down by handing running deploys back at the next step boundary.
+import { Worker } from 'bullmq';
+import { cancelChannel } from '../src/deploy-service.js';
+import type { Deps } from '../src/deps.js';
+import { createRedis } from '../src/redis.js';
+import { createDeployProcessor } from './deploy.js';
+import { deployJobId, deployQueueName, type DeployJobData } from './queues.js';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  /** How long a worker's lock on a job lasts without renewal; a crashed worker's deploy is noticed after it. */
+  lockDuration?: number;
+  stalledInterval?: number;
+}
+
+export interface RunningWorkers {
+  workers: Worker<DeployJobData>[];
+  close(): Promise<void>;
+}
+
+export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<RunningWorkers> {
+  let shuttingDown = false;
+  const processor = createDeployProcessor(deps, { shuttingDown: () => shuttingDown });
+  const connection = createRedis(opts.redisUrl);
+  const workers = deps.config.environments.map((env) => {
+    const worker = new Worker<DeployJobData>(deployQueueName(env.name), processor, {
+      connection,
+      prefix: deps.prefix,
+      concurrency: 1,
+      lockDuration: opts.lockDuration ?? 30_000,
+      stalledInterval: opts.stalledInterval ?? 15_000,
+      // A deploy that stalls is picked up again and ends as interrupted (or resumes); never failed silently.
+      maxStalledCount: 3,
+    });
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      deps.log.error({ jobId: job.id, deployId: job.data.deployId, err: err.message }, 'deploy job failed');
+      void markFailed(deps, job.data.deployId, err.message);
+    });
+    worker.on('error', (err) => deps.log.error({ queue: env.name, err: err.message }, 'worker error'));
+    return worker;
+  });
+
+  const subscriber = createRedis(opts.redisUrl);
+  await subscriber.subscribe(cancelChannel(deps.prefix));
+  subscriber.on('message', (_channel, deployId: string) => {
+    for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
+  });
+
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  return {
+    workers,
+    async close() {
+      shuttingDown = true;
+      await Promise.all(workers.map((w) => w.close()));
+      subscriber.disconnect();
+      await connection.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** A job that failed outside the step loop (e.g. stalled too often) still ends its deploy visibly. */
+async function markFailed(deps: Deps, deployId: string, reason: string): Promise<void> {
+  try {
+    const done = await deps.store.update(deployId, (r) => {
+      if (['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(r.status)) return false;
+      r.status = 'failed';
+      r.error = `The deploy job failed: ${deps.mask(reason)}`;
+      r.finishedAt = deps.now();
+      for (const s of r.steps) if (s.status === 'pending' || s.status === 'running') s.status = s.status === 'running' ? 'interrupted' : 'skipped';
+    });
+    if (done.status !== 'failed') return;
+    await deps.messenger.sync(deployId);
+    await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [done.error ?? reason] });
+  } catch (err) {
+    deps.log.error({ deployId, err: (err as Error).message }, 'could not record a failed deploy');
+  }
+}

@@ -1,0 +1,234 @@
+// Shipmate's config file (shipmate.yml): one zod schema, checked at start-up.
+// An invalid file stops the process with the path of the bad field and why.
+import { readFileSync } from 'node:fs';
+import ms from 'ms';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
+export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return Math.round(value * 1000);
+  const parsed = ms(value as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30s, 10m, 2h)` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U0123ABCD');
+const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user-group id looks like S0123ABCD');
+const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id looks like C0123ABCD');
+const identifier = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'use lower-case letters, digits, - and _');
+
+export const roleSchema = z.strictObject({
+  /** How the role is shown on buttons: "Tech Lead". Defaults to the role's key, title-cased. */
+  label: z.string().min(1).max(40).optional(),
+  users: z.array(slackUserId).default([]),
+  /** Slack user groups whose members hold the role (resolved with usergroups.users.list). */
+  groups: z.array(slackGroupId).default([]),
+});
+
+const runStep = z.strictObject({
+  name: z.string().min(1).max(80),
+  /** argv, never a shell string: ["npm", "run", "deploy", "--", "{{version}}"]. */
+  run: z.array(z.string()).min(1),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeout: duration.default(600_000),
+  /** The step may be run again after a crash (it is idempotent); the deploy resumes at it. */
+  retrySafe: z.boolean().default(false),
+});
+
+const httpStep = z.strictObject({
+  name: z.string().min(1).max(80),
+  http: z.strictObject({
+    url: z.string().min(1),
+    method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    /** A JSON field (dot path) that must equal a value: { path: "status", equals: "healthy" }. */
+    json: z.strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    retries: z.number().int().min(0).max(100).default(0),
+    retryDelay: duration.default(2_000),
+    timeout: duration.default(10_000),
+  }),
+  retrySafe: z.boolean().default(true),
+});
+
+export const stepSchema = z.union([runStep, httpStep]);
+
+/** An automatic checklist item is ticked by the bot when its check passes. */
+const checkSchema = z.union([
+  z.strictObject({ run: z.array(z.string()).min(1), timeout: duration.default(60_000) }),
+  z.strictObject({ http: z.string().min(1), expectStatus: z.number().int().default(200), timeout: duration.default(10_000) }),
+]);
+
+const checklistItem = z.strictObject({
+  id: identifier,
+  text: z.string().min(1).max(150),
+  required: z.boolean().default(true),
+  check: checkSchema.optional(),
+});
+
+const checklistSection = z.strictObject({
+  section: z.string().min(1).max(60),
+  items: z.array(checklistItem).min(1),
+});
+
+const approvalsSchema = z.strictObject({
+  /** How many approvals the deploy needs. */
+  required: z.number().int().min(1).max(10),
+  /** Roles whose members may approve; an approval counts once per person. */
+  roles: z.array(identifier).min(1),
+  /** Each approval must come from a different role (the seeds' sign-off table). */
+  distinctRoles: z.boolean().default(false),
+  /** The requester may approve their own deploy (separation of duties says no). */
+  allowRequester: z.boolean().default(false),
+  /** Approvals older than this are dropped. */
+  expiresAfter: duration.optional(),
+  /** How approvers are told: a DM to each, or a mention of the roles' user groups. */
+  notify: z.enum(['dm', 'group', 'none']).default('dm'),
+});
+
+export const environmentSchema = z.strictObject({
+  name: identifier,
+  aliases: z.array(identifier).default([]),
+  /** The ref deployed when /deploy names none. */
+  defaultRef: z.string().default('main'),
+  /** Roles allowed to deploy here; empty means everyone in the workspace. */
+  deployers: z.array(identifier).default([]),
+  channels: z.strictObject({ stakeholders: z.array(slackChannelId).default([]) }).default({ stakeholders: [] }),
+  /** Promotion rule: the same version must have succeeded on this environment first. */
+  requires: z.strictObject({ succeededOn: identifier }).optional(),
+  checklist: z.array(checklistSection).default([]),
+  approvals: approvalsSchema.optional(),
+  /** A sign-off recorded after the deploy succeeded (Ontos: product team on staging). */
+  postDeploySignoff: z.strictObject({ role: identifier, label: z.string().max(60).optional() }).optional(),
+  steps: z.array(stepSchema).min(1),
+});
+
+export const configSchema = z
+  .strictObject({
+    /** Environment variable names whose values are masked in output and logs. */
+    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    roles: z.record(identifier, roleSchema).default({}),
+    channels: z
+      .strictObject({ deployLog: slackChannelId.optional(), announcements: slackChannelId.optional() })
+      .default({}),
+    environments: z.array(environmentSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, string>();
+    config.environments.forEach((env, i) => {
+      for (const [j, name] of [env.name, ...env.aliases].entries()) {
+        const owner = seen.get(name);
+        if (owner) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', i, j === 0 ? 'name' : 'aliases'],
+            message: `"${name}" is already used by environment "${owner}"`,
+          });
+        }
+        seen.set(name, env.name);
+      }
+      const roleRefs: Array<[string, (string | number)[]]> = [
+        ...env.deployers.map((r, k): [string, (string | number)[]] => [r, ['deployers', k]]),
+        ...(env.approvals?.roles ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'roles', k]]),
+        ...(env.postDeploySignoff ? [[env.postDeploySignoff.role, ['postDeploySignoff', 'role']] as [string, (string | number)[]]] : []),
+      ];
+      for (const [role, path] of roleRefs) {
+        if (!config.roles[role]) {
+          ctx.addIssue({ code: 'custom', path: ['environments', i, ...path], message: `role "${role}" is not defined under roles` });
+        }
+      }
+      const ids = new Set<string>();
+      env.checklist.forEach((section, s) =>
+        section.items.forEach((item, k) => {
+          if (ids.has(item.id)) {
+            ctx.addIssue({ code: 'custom', path: ['environments', i, 'checklist', s, 'items', k, 'id'], message: `checklist item id "${item.id}" is used twice` });
+          }
+          ids.add(item.id);
+        }),
+      );
+    });
+    config.environments.forEach((env, i) => {
+      if (env.requires && !config.environments.some((e) => e.name === env.requires?.succeededOn)) {
+        ctx.addIssue({ code: 'custom', path: ['environments', i, 'requires', 'succeededOn'], message: `environment "${env.requires.succeededOn}" is not defined` });
+      }
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type EnvironmentConfig = Config['environments'][number];
+export type StepConfig = z.infer<typeof stepSchema>;
+export type RunStepConfig = z.infer<typeof runStep>;
+export type HttpStepConfig = z.infer<typeof httpStep>;
+export type RoleConfig = z.infer<typeof roleSchema>;
+export type ChecklistSection = z.infer<typeof checklistSection>;
+export type ChecklistItem = z.infer<typeof checklistItem>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Replaces ${VAR} and ${VAR:-default} in every string of the parsed file. */
+function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      missing.push(name);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => expandEnv(v, env, missing));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing)]));
+  }
+  return value;
+}
+
+/** Parses and validates config text; throws ConfigError naming each bad field. */
+export function parseConfig(text: string, file = 'shipmate.yml', env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  const missing: string[] = [];
+  const expanded = expandEnv(raw, env, missing);
+  if (missing.length > 0) {
+    throw new ConfigError(file, [...new Set(missing)].map((name) => `environment variable ${name} is not set (write \${${name}:-default} for a default)`));
+  }
+  const result = configSchema.safeParse(expanded);
+  if (!result.success) {
+    throw new ConfigError(
+      file,
+      result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function roleLabel(config: Config, role: string): string {
+  return config.roles[role]?.label ?? role.split(/[_-]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+}

@@ -1,0 +1,101 @@
+// Requesting and cancelling deploys: the part shared by slash commands, buttons and (later) automation.
+import type { DeployQueues } from '../jobs/queues.js';
+import type { Config, EnvironmentConfig } from './config.js';
+import type { DeployRecord, DeployStore } from './deploy-store.js';
+import { ConflictError, NotAuthorizedError } from './errors/index.js';
+import type { Logger } from './logger.js';
+import type { RoleDirectory } from './policy.js';
+import type { StatusMessenger } from './status-message.js';
+import type { Redis } from 'ioredis';
+
+export interface DeployRequest {
+  env: EnvironmentConfig;
+  ref: string;
+  user: string;
+  channel: string;
+}
+
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+export class DeployService {
+  constructor(
+    private readonly config: Config,
+    private readonly store: DeployStore,
+    private readonly queues: DeployQueues,
+    private readonly messenger: StatusMessenger,
+    private readonly roles: RoleDirectory,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Records the deploy and puts it in its environment's queue. Returns it with its queue position. */
+  async request(req: DeployRequest): Promise<{ record: DeployRecord; position: number }> {
+    const id = await this.store.nextId();
+    const at = this.now();
+    const record = await this.store.create({
+      id,
+      env: req.env.name,
+      ref: req.ref,
+      version: req.ref,
+      requestedBy: req.user,
+      channel: req.channel,
+      status: 'queued',
+      createdAt: at,
+      queuedAt: at,
+      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
+    });
+    await this.queues.enqueue(req.env.name, id);
+    return { record, position: await this.messenger.position(record) };
+  }
+
+  /**
+   * Cancels a deploy: a queued one leaves the queue at once; a running one is stopped (its command is
+   * terminated and no further step runs). Only the requester or someone allowed to deploy there may.
+   */
+  async cancel(id: string, user: string): Promise<'cancelled' | 'stopping'> {
+    const record = await this.store.get(id);
+    if (!record) throw new ConflictError(`Deploy #${id} no longer exists.`);
+    if (['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(record.status)) {
+      throw new ConflictError(`Deploy #${id} has already ended (${record.status}); there is nothing to cancel.`);
+    }
+    const env = this.config.environments.find((e) => e.name === record.env);
+    if (user !== record.requestedBy && !(env && (await this.roles.mayDeploy(env, user)))) {
+      this.log.warn({ deployId: id, user }, 'cancel refused: not allowed');
+      throw new NotAuthorizedError(`Only <@${record.requestedBy}> or someone allowed to deploy to ${record.env} can cancel deploy #${id}.`);
+    }
+    if (record.status === 'pending' || record.status === 'queued') {
+      if (await this.queues.removeWaiting(record.env, id)) {
+        const done = await this.store.update(id, (r) => {
+          if (r.status !== 'pending' && r.status !== 'queued') return false;
+          r.status = 'cancelled';
+          r.cancelledBy = user;
+          r.finishedAt = this.now();
+          for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
+        });
+        if (done.status === 'cancelled') {
+          await this.messenger.sync(id);
+          await this.messenger.recordLog({
+            deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy,
+            status: 'cancelled', at: this.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
+          });
+          await this.messenger.syncEnvironment(done.env);
+          this.log.info({ deployId: id, user }, 'deploy cancelled before it started');
+          return 'cancelled';
+        }
+      }
+    }
+    // A worker holds it: ask every worker process to stop it; the worker also checks between steps.
+    await this.store.update(id, (r) => {
+      if (r.cancelRequestedBy) return false;
+      r.cancelRequestedBy = user;
+    });
+    await this.redis.publish(cancelChannel(this.prefix), id);
+    await this.messenger.sync(id);
+    this.log.info({ deployId: id, user }, 'deploy stop requested');
+    return 'stopping';
+  }
+}

@@ -1,0 +1,215 @@
+// Deploy records, environment state and the deployment log, kept in Redis under one key prefix.
+// Records are JSON documents updated read-modify-write with a revision check, so concurrent
+// writers (worker, cancel button, gate ticks) never lose each other's changes.
+import type { Redis } from 'ioredis';
+
+export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
+export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
+
+export const FINAL_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'];
+
+export interface StepState {
+  name: string;
+  kind: 'run' | 'http';
+  status: StepStatus;
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+  exitCode?: number | null;
+  error?: string;
+  /** Thread message holding this step's output. */
+  outputTs?: string;
+}
+
+export interface DeployRecord {
+  id: string;
+  env: string;
+  ref: string;
+  version: string;
+  requestedBy: string;
+  channel: string;
+  status: DeployStatus;
+  steps: StepState[];
+  createdAt: number;
+  queuedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** The channel message that shows this deploy's live status. */
+  statusTs?: string;
+  cancelRequestedBy?: string;
+  cancelledBy?: string;
+  error?: string;
+  /** Set when a worker shut down gracefully and handed the deploy back at a step boundary. */
+  handedBack?: boolean;
+  /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
+  runs: number;
+  notes: string[];
+  logged?: boolean;
+  rev: number;
+}
+
+export interface EnvState {
+  env: string;
+  version: string;
+  ref: string;
+  deployId: string;
+  deployedBy: string;
+  at: number;
+}
+
+export interface LogEntry {
+  deployId: string;
+  env: string;
+  version: string;
+  ref: string;
+  deployedBy: string;
+  status: DeployStatus;
+  at: number;
+  durationMs?: number;
+  notes: string[];
+}
+
+// Sets the record only if its stored revision is the one the caller read.
+const CAS_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+local rev = 0
+if current then rev = cjson.decode(current)['rev'] or 0 end
+if tonumber(ARGV[1]) ~= rev then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
+
+const LOG_KEEP = 1000;
+
+export class DeployStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+  ) {}
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  async nextId(): Promise<string> {
+    return String(await this.redis.incr(this.key('seq', 'deploy')));
+  }
+
+  async create(record: Omit<DeployRecord, 'rev' | 'runs' | 'notes'> & Partial<Pick<DeployRecord, 'notes'>>): Promise<DeployRecord> {
+    const full: DeployRecord = { notes: [], ...record, runs: 0, rev: 1 };
+    await this.redis
+      .multi()
+      .set(this.key('deploy', full.id), JSON.stringify(full))
+      .sadd(this.key('active'), full.id)
+      .exec();
+    return full;
+  }
+
+  async get(id: string): Promise<DeployRecord | undefined> {
+    const raw = await this.redis.get(this.key('deploy', id));
+    return raw ? (JSON.parse(raw) as DeployRecord) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<DeployRecord[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.key('deploy', id)));
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DeployRecord);
+  }
+
+  /**
+   * Applies `change` to the latest record and stores it, retrying when someone else wrote in between.
+   * `change` may return false to leave the record as it is. Returns the stored record.
+   */
+  async update(id: string, change: (record: DeployRecord) => void | false): Promise<DeployRecord> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new Error(`deploy ${id} not found`);
+      const next = structuredClone(current);
+      if (change(next) === false) return current;
+      next.rev = current.rev + 1;
+      const ok = await this.redis.eval(CAS_SCRIPT, 1, this.key('deploy', id), String(current.rev), JSON.stringify(next));
+      if (ok === 1) {
+        if (FINAL_STATUSES.includes(next.status)) await this.redis.srem(this.key('active'), id);
+        return next;
+      }
+    }
+    throw new Error(`deploy ${id}: too many concurrent updates`);
+  }
+
+  /** Deploys not yet finished (pending, queued, running), oldest first. */
+  async active(): Promise<DeployRecord[]> {
+    const ids = await this.redis.smembers(this.key('active'));
+    const records = await this.getMany(ids);
+    return records.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async setEnvState(state: EnvState): Promise<void> {
+    await this.redis.hset(this.key('env', state.env), 'current', JSON.stringify(state));
+  }
+
+  async envState(env: string): Promise<EnvState | undefined> {
+    const raw = await this.redis.hget(this.key('env', env), 'current');
+    return raw ? (JSON.parse(raw) as EnvState) : undefined;
+  }
+
+  /** Remembers that `version` succeeded on `env` (for promotion rules). */
+  async markSucceeded(env: string, version: string, at: number): Promise<void> {
+    await this.redis.hset(this.key('env', env, 'succeeded'), version, String(at));
+  }
+
+  async hasSucceeded(env: string, version: string): Promise<boolean> {
+    return (await this.redis.hexists(this.key('env', env, 'succeeded'), version)) === 1;
+  }
+
+  /** Appends one log entry per deploy; a second call for the same deploy is ignored. */
+  async appendLog(entry: LogEntry): Promise<boolean> {
+    const first = await this.redis.set(this.key('logged', entry.deployId), '1', 'NX');
+    if (first !== 'OK') return false;
+    await this.redis.multi().lpush(this.key('log'), JSON.stringify(entry)).ltrim(this.key('log'), 0, LOG_KEEP - 1).exec();
+    return true;
+  }
+
+  async recentLog(count = 10, env?: string): Promise<LogEntry[]> {
+    const raws = await this.redis.lrange(this.key('log'), 0, env ? LOG_KEEP - 1 : count - 1);
+    const entries = raws.map((r) => JSON.parse(r) as LogEntry);
+    return (env ? entries.filter((e) => e.env === env) : entries).slice(0, count);
+  }
+
+  /** A short-lived lock (SET NX PX) for work that must not run twice at once, e.g. posting a status message. */
+  async withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    const key = this.key('lock', name);
+    const token = `${process.pid}-${Math.random()}`;
+    const deadline = Date.now() + ttlMs;
+    while ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) break; // a stuck holder must not block status updates forever
+      await new Promise((ok) => setTimeout(ok, 25));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, key, token);
+    }
+  }
+}
+
+export interface AuditEntry {
+  action: string;
+  user: string;
+  deployId?: string;
+  env?: string;
+  detail?: string;
+}
+
+/** The audit trail: a capped Redis stream of who did what, when (refusals included). */
+export async function audit(redis: Redis, prefix: string, entry: AuditEntry, at = Date.now()): Promise<void> {
+  const fields = Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+  await redis.xadd(`${prefix}:audit`, 'MAXLEN', '~', '100000', '*', ...fields);
+}
+
+export async function readAudit(redis: Redis, prefix: string, count = 100): Promise<Array<AuditEntry & { at: number }>> {
+  const rows = await redis.xrevrange(`${prefix}:audit`, '+', '-', 'COUNT', count);
+  return rows.map(([, flat]) => {
+    const o: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string;
+    return { action: o.action ?? '', user: o.user ?? '', deployId: o.deployId, env: o.env, detail: o.detail, at: Number(o.at) };
+  });
+}

@@ -1,0 +1,29 @@
+// The one object handlers and jobs get everything from; built once in app.ts (never module singletons).
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { DeployQueues } from '../jobs/queues.js';
+import type { Config } from './config.js';
+import type { DeployService } from './deploy-service.js';
+import type { DeployStore } from './deploy-store.js';
+import type { Logger } from './logger.js';
+import type { Masker } from './mask.js';
+import type { RoleDirectory } from './policy.js';
+import type { StatusMessenger } from './status-message.js';
+
+export interface Deps {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  store: DeployStore;
+  queues: DeployQueues;
+  slack: WebClient;
+  roles: RoleDirectory;
+  mask: Masker;
+  messenger: StatusMessenger;
+  deploys: DeployService;
+  /** Redis key prefix for everything Shipmate stores (BullMQ queues included). */
+  prefix: string;
+  now: () => number;
+  /** Environment handed to step commands (the process environment unless a test narrows it). */
+  stepEnv: NodeJS.ProcessEnv;
+}
