@@ -2,7 +2,7 @@
 // object; the Bolt app (HTTP or Socket Mode) registers commands and actions; workers run the jobs.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { Logger as SlackLogger } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
 import { registerCommands } from '../commands/index.js';
@@ -19,8 +19,6 @@ import { createMetricsRegistry, opsRoutes } from './ops.js';
 import { RoleDirectory } from './policy.js';
 import { createRedis } from './redis.js';
 import { StatusMessenger } from './status-message.js';
-
-const { App, HTTPReceiver, SocketModeReceiver, LogLevel } = bolt;
 
 export type Role = 'app' | 'worker' | 'all';
 

@@ -110,7 +110,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     }
     return undefined;
   };
-  const failureReply = (f: Failure) => {
+  const failureReply = (f: Failure): { status: number; body: Record<string, unknown>; headers: Record<string, string> } => {
     const status = f.status ?? (f.retryAfter !== undefined ? 429 : 200);
     const retryAfter = f.retryAfter ?? (status === 429 ? 1 : undefined);
     const error = f.error ?? (status === 429 ? 'ratelimited' : status >= 500 ? 'fatal_error' : 'internal_error');

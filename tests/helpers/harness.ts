@@ -1,0 +1,153 @@
+// Test harness: a real redis-server, the Slack Web API stand-in and Shipmate's real Bolt HTTP receiver,
+// driven with signed Slack-shaped requests. One Redis per test file, a unique key prefix per Shipmate.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createShipmate, type Shipmate, type ShipmateOptions } from '../../src/app.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis.js';
+import { blockActionsBody, sendToBot, slashCommandBody, viewSubmissionBody } from '../../src/slack-standin/requests.js';
+import { startSlackStandin, type SlackStandin, type StandinMessage } from '../../src/slack-standin/server.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-8f2a';
+export const BOT_TOKEN = 'xoxb-test-token-123456';
+export const CHANNEL = 'C0RELEASES';
+
+let redisServer: EmbeddedRedis | undefined;
+let redisDir: string | undefined;
+
+/** One redis-server per test file (call in beforeAll; stopRedis in afterAll). */
+export async function startRedis(): Promise<EmbeddedRedis> {
+  redisDir = mkdtempSync(join(tmpdir(), 'shipmate-redis-'));
+  redisServer = await startEmbeddedRedis({ dir: redisDir });
+  return redisServer;
+}
+
+export async function stopRedis(): Promise<void> {
+  await redisServer?.stop();
+  if (redisDir) rmSync(redisDir, { recursive: true, force: true });
+}
+
+/** Collects log lines in memory so tests can assert on what was logged (and what was redacted). */
+export function memoryLog(): { lines: () => Array<Record<string, unknown>>; raw: () => string; log: ReturnType<typeof createLogger> } {
+  let raw = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      raw += chunk.toString();
+      done();
+    },
+  });
+  return {
+    log: createLogger({ level: 'debug', destination }),
+    raw: () => raw,
+    lines: () => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+let prefixCounter = 0;
+
+export interface TestBot {
+  shipmate: Shipmate;
+  slack: SlackStandin;
+  url: string;
+  config: Config;
+  logs: ReturnType<typeof memoryLog>;
+  prefix: string;
+  /** Sends a signed slash command; returns the HTTP response (the ack). */
+  command(command: string, text: string, user?: string, channel?: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  /** Clicks a button found in a message the bot posted (by action id), as `user`. */
+  click(message: StandinMessage, actionId: string, user: string, value?: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  submitView(view: { id?: string; callback_id: string; private_metadata?: string; state: { values: Record<string, Record<string, unknown>> } }, user: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  /** The deploy's status message in the channel (found by its header). */
+  statusMessage(deployId: string, channel?: string): StandinMessage | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TestBotOptions {
+  configYaml: string;
+  redisUrl: string;
+  slack?: SlackStandin;
+  role?: ShipmateOptions['role'];
+  prefix?: string;
+  env?: NodeJS.ProcessEnv;
+  worker?: ShipmateOptions['worker'];
+  now?: () => number;
+}
+
+export function headerText(m: StandinMessage): string {
+  const header = (m.blocks as Array<{ type: string; text?: { text: string } }> | undefined)?.find((b) => b.type === 'header');
+  return header?.text?.text ?? '';
+}
+
+export function allText(m: StandinMessage): string {
+  return JSON.stringify(m.blocks ?? []) + (m.text ?? '');
+}
+
+export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
+  const slack = opts.slack ?? (await startSlackStandin({ token: BOT_TOKEN }));
+  const ownsSlack = !opts.slack;
+  const logs = memoryLog();
+  const config = parseConfig(opts.configYaml, 'test.yml', opts.env ?? {});
+  const prefix = opts.prefix ?? `t${process.pid}x${Date.now().toString(36)}x${prefixCounter++}`;
+  const shipmate = await createShipmate({
+    config,
+    role: opts.role ?? 'all',
+    redisUrl: opts.redisUrl,
+    prefix,
+    slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.url },
+    port: 0,
+    host: '127.0.0.1',
+    log: logs.log,
+    env: { PATH: process.env.PATH, ...opts.env },
+    worker: opts.worker ?? { lockDuration: 3_000, stalledInterval: 1_000 },
+    now: opts.now,
+  });
+  const { port } = await shipmate.start();
+  const url = `http://127.0.0.1:${port}/slack/events`;
+  return {
+    shipmate,
+    slack,
+    url,
+    config,
+    logs,
+    prefix,
+    command: (command, text, user = 'U0ALICE', channel = CHANNEL) =>
+      sendToBot(url, slashCommandBody({ command, text, user_id: user, channel_id: channel, response_url: slack.responseUrlFor({ user, channel }) }), SIGNING_SECRET),
+    click: (message, actionId, user, value) => {
+      const blocks = (message.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }>; block_id?: string }>;
+      const element = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+      const body = blockActionsBody({
+        user: { id: user },
+        channel: { id: message.channel },
+        message: { ts: message.ts, text: message.text, blocks: message.blocks } as never,
+        actions: [{ action_id: actionId, value: value ?? element?.value }],
+        response_url: slack.responseUrlFor({ user, channel: message.channel, ts: message.ts }),
+      });
+      return sendToBot(url, body, SIGNING_SECRET);
+    },
+    submitView: (view, user) => sendToBot(url, viewSubmissionBody({ user: { id: user }, view: view as never }), SIGNING_SECRET),
+    statusMessage: (deployId, channel = CHANNEL) => slack.messages(channel).find((m) => !m.thread_ts && headerText(m).includes(`Deploy #${deployId} `)),
+    async stop() {
+      await shipmate.stop();
+      if (ownsSlack) await slack.close();
+    },
+  };
+}
+
+/** Polls until fn returns a truthy value. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((ok) => setTimeout(ok, 40));
+  }
+}
