@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     port: options.PORT,
     host: options.HOST,
     log,
+    worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
   });
   await shipmate.start();
   onShutdown(log, async () => {

@@ -1,6 +1,11 @@
 // Runs one local command as argv (never through a shell), with a timeout and cancellation.
 // The command gets its own process group so a timeout or cancel stops everything it started.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+// On Linux, util-linux's setpriv makes the kernel kill the command if this worker process dies,
+// so a crashed worker never leaves a step running beside the one that resumes the deploy.
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
 
 export interface CommandResult {
   exitCode: number | null;
@@ -21,7 +26,7 @@ export function runCommand(
   opts: { cwd?: string; env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; onOutput?: (chunk: string) => void },
 ): Promise<CommandResult> {
   const started = Date.now();
-  const [file, ...args] = argv;
+  const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
   return new Promise((resolveResult) => {
     let output = '';
     let timedOut = false;
