@@ -74,9 +74,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** Form or JSON body (plus query string) → args, with JSON-encoded form fields decoded. Throws on malformed JSON. */
 function parseArgs(contentType: string, raw: string, query: URLSearchParams): Record<string, unknown> {
   const args: Record<string, unknown> = Object.fromEntries(query);
-  if (contentType.includes('application/json')) return Object.assign(args, raw.trim() ? JSON.parse(raw) : {});
-  for (const [key, value] of new URLSearchParams(raw)) {
-    args[key] = JSON_ARGS.has(key) && /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+  Object.assign(args, contentType.includes('application/json') ? (raw.trim() ? JSON.parse(raw) : {}) : Object.fromEntries(new URLSearchParams(raw)));
+  for (const [key, value] of Object.entries(args)) {
+    if (JSON_ARGS.has(key) && typeof value === 'string' && /^\s*[[{]/.test(value)) args[key] = JSON.parse(value);
   }
   return args;
 }

@@ -1,6 +1,6 @@
 // Tests for the Slack Web API stand-in: a real WebClient and a real Bolt App talk to it; signing is checked by Bolt's verifier.
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
-import { WebClient, type WebAPIPlatformError } from '@slack/web-api';
+import { WebClient, type UsersListResponse, type WebAPIPlatformError } from '@slack/web-api';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { blockLimitProblems } from '../../src/slack-standin/block-limits.js';
@@ -139,7 +139,7 @@ describe('messages', () => {
     expect((await client.users.info({ user: 'UALICE' })).user).toMatchObject({ id: 'UALICE', name: 'alice', real_name: 'Alice A' });
     expect((await platformError(client.users.info({ user: 'UNOBODY' }))).error).toBe('user_not_found');
     const ids: string[] = [];
-    for await (const page of client.paginate('users.list', { limit: 1 })) ids.push(...(page as { members: Array<{ id: string }> }).members.map((m) => m.id));
+    for await (const page of client.paginate('users.list', { limit: 1 })) ids.push(...((page as UsersListResponse).members ?? []).map((m) => m.id!));
     expect(ids).toEqual(['UBOT00001', 'UALICE', 'UBOB']);
     expect((await client.conversations.list()).channels?.map((c) => c.name)).toEqual(['releases']);
     expect((await client.usergroups.users.list({ usergroup: 'SLEADS' })).users).toEqual(['UALICE', 'UBOB']);

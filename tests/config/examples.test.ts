@@ -1,0 +1,472 @@
+// The shipped configs (examples/*.yml, one per seed team, and the default shipmate.yml) load and
+// say what their seeds say; an invalid file is refused with the path of the bad field and why.
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/config.js';
+import { templateProblems } from '../../src/template.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const exampleFiles = readdirSync(join(root, 'examples'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()
+  .map((f) => `examples/${f}`);
+const shippedFiles = [...exampleFiles, 'shipmate.yml'];
+
+/** Loads a shipped file with an environment holding nothing but what is passed. */
+function load(file: string, env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig(join(root, file), env);
+}
+
+function environment(config: Config, name: string): EnvironmentConfig {
+  const found = config.environments.find((e) => e.name === name);
+  if (!found) throw new Error(`no environment ${name} (have ${config.environments.map((e) => e.name).join(', ')})`);
+  return found;
+}
+
+/** The environment a name or alias resolves to, as /deploy would. */
+function resolve(config: Config, nameOrAlias: string): string | undefined {
+  return config.environments.find((e) => e.name === nameOrAlias || e.aliases.includes(nameOrAlias))?.name;
+}
+
+/** production -> staging -> dev: the environments a version must have passed, nearest first. */
+function promotionChain(config: Config, name: string): string[] {
+  const chain: string[] = [];
+  let current = environment(config, name).requires?.succeededOn;
+  while (current) {
+    if (chain.includes(current) || current === name) throw new Error(`promotion cycle through ${current}`);
+    chain.push(current);
+    current = environment(config, current).requires?.succeededOn;
+  }
+  return chain;
+}
+
+function runSteps(env: EnvironmentConfig) {
+  return env.steps.flatMap((s) => ('run' in s ? [s] : []));
+}
+
+function httpSteps(env: EnvironmentConfig) {
+  return env.steps.flatMap((s) => ('http' in s ? [s] : []));
+}
+
+function argvs(env: EnvironmentConfig): string[] {
+  return runSteps(env).map((s) => s.run.join(' '));
+}
+
+function checklistItems(env: EnvironmentConfig) {
+  return env.checklist.flatMap((s) => s.items);
+}
+
+/** Every string that is rendered with {{variables}} at deploy time. */
+function templatedStrings(config: Config): string[] {
+  return config.environments.flatMap((env) => [
+    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [])),
+  ]);
+}
+
+function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(text, 'bad.yml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/^Invalid config bad\.yml:/);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('parseConfig accepted an invalid config');
+}
+
+describe('shipped configs', () => {
+  it('ships one example per seed team', () => {
+    expect(exampleFiles).toEqual(['examples/academiclab.yml', 'examples/flowspark.yml', 'examples/ontos.yml', 'examples/sarvanom.yml']);
+  });
+
+  describe.each(shippedFiles)('%s', (file) => {
+    const text = readFileSync(join(root, file), 'utf8');
+
+    it('loads with an empty environment and with PORT set', () => {
+      expect(() => load(file)).not.toThrow();
+      expect(load(file, { PORT: '3000' })).toEqual(load(file));
+    });
+
+    it('starts with a comment saying where it comes from', () => {
+      expect(text.split('\n')[0]).toMatch(/^# \S/);
+    });
+
+    it('gives every ${VAR} a default', () => {
+      expect(text.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g) ?? []).toEqual([]);
+    });
+
+    it('defines every role it references', () => {
+      const config = load(file);
+      for (const env of config.environments) {
+        const referenced = [...env.deployers, ...(env.approvals?.roles ?? []), ...(env.postDeploySignoff ? [env.postDeploySignoff.role] : [])];
+        for (const role of referenced) expect(config.roles, `${env.name} references ${role}`).toHaveProperty(role);
+      }
+    });
+
+    it('asks for no more approvals than its approvers can give', () => {
+      const config = load(file);
+      for (const env of config.environments) {
+        if (!env.approvals) continue;
+        const roles = env.approvals.roles.map((r) => config.roles[r]);
+        if (env.approvals.distinctRoles) expect(env.approvals.required).toBeLessThanOrEqual(env.approvals.roles.length);
+        if (roles.some((r) => r?.groups.length)) continue; // group members are only known at run time
+        const people = new Set(roles.flatMap((r) => r?.users ?? []));
+        expect(people.size, `${env.name}: ${env.approvals.required} approvals from ${people.size} people`).toBeGreaterThanOrEqual(env.approvals.required);
+      }
+    });
+
+    it('has promotion chains that end (no cycles) and point backwards in the file', () => {
+      const config = load(file);
+      const order = config.environments.map((e) => e.name);
+      for (const env of config.environments) {
+        const chain = promotionChain(config, env.name);
+        for (const earlier of chain) expect(order.indexOf(earlier)).toBeLessThan(order.indexOf(env.name));
+      }
+    });
+
+    it('uses only the variables a deploy provides, and none in step names (they are shown as written)', () => {
+      const config = load(file);
+      expect(templatedStrings(config).flatMap(templateProblems)).toEqual([]);
+      for (const env of config.environments) for (const step of env.steps) expect(step.name).not.toContain('{{');
+    });
+
+    it('has unique step names per environment and http(s) URLs', () => {
+      const config = load(file);
+      for (const env of config.environments) {
+        const names = env.steps.map((s) => s.name);
+        expect(new Set(names).size, env.name).toBe(names.length);
+        for (const step of httpSteps(env)) expect(step.http.url).toMatch(/^https?:\/\//);
+      }
+    });
+  });
+});
+
+describe('examples/ontos.yml (Ontos ML Workbench)', () => {
+  const config = load('examples/ontos.yml');
+  const production = environment(config, 'production');
+
+  it('runs dev -> staging -> production, with prod and prd as aliases', () => {
+    expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'production']);
+    expect(promotionChain(config, 'production')).toEqual(['staging', 'dev']);
+    expect(resolve(config, 'prod')).toBe('production');
+    expect(resolve(config, 'development')).toBe('dev');
+  });
+
+  it('deploys every environment with `databricks bundle deploy -t {{env}}`', () => {
+    for (const env of config.environments) expect(argvs(env)).toContain('databricks bundle deploy -t {{env}}');
+  });
+
+  it('smoke-tests /health expecting {"status": "healthy"} after every deploy', () => {
+    for (const env of config.environments) {
+      const health = httpSteps(env).filter((s) => s.http.url.endsWith('/health'));
+      expect(health.length, env.name).toBeGreaterThan(0);
+      for (const step of health) expect(step.http.json).toEqual({ path: 'status', equals: 'healthy' });
+    }
+  });
+
+  it('backs up, deploys, waits an hour, then smoke-tests production, in that order', () => {
+    const names = production.steps.map((s) => s.name);
+    const at = (pattern: RegExp) => names.findIndex((n) => pattern.test(n));
+    expect(at(/back up/i)).toBe(0);
+    expect(at(/bundle deploy/)).toBeGreaterThan(at(/back up/i));
+    expect(at(/monitor for 1 hour/i)).toBeGreaterThan(at(/bundle deploy/));
+    expect(at(/smoke test/i)).toBeGreaterThan(at(/monitor for 1 hour/i));
+    expect(runSteps(production).find((s) => /monitor/i.test(s.name))?.timeout).toBeGreaterThan(60 * 60_000);
+  });
+
+  it('has the full pre-deployment checklist, one item per bold group, in the seed sections', () => {
+    expect(production.checklist.map((s) => s.section)).toEqual(['Infrastructure', 'Security', 'Code Quality', 'Configuration', 'Documentation']);
+    const groups = production.checklist.map((s) => s.items.map((i) => i.text.split(':')[0]));
+    expect(groups).toEqual([
+      ['Databricks Workspace', 'Unity Catalog', 'SQL Warehouse', 'Storage'],
+      ['Authentication & Authorization', 'Secrets Management', 'Network Security', 'Data Security'],
+      ['Backend', 'Frontend', 'Database'],
+      ['Backend Configuration', 'Frontend Configuration', 'Database Configuration'],
+      ['Technical Documentation', 'User Documentation', 'Operational Documentation'],
+    ]);
+    expect(checklistItems(production).every((i) => i.required)).toBe(true);
+  });
+
+  it('ticks the CI items automatically from GitHub check runs on the ref', () => {
+    const automatic = checklistItems(production).filter((i) => i.check);
+    expect(automatic.map((i) => i.id)).toEqual(['backend', 'frontend']);
+    for (const item of automatic) {
+      expect(item.check && 'run' in item.check ? item.check.run.slice(0, 2) : []).toEqual(['gh', 'api']);
+      expect(item.check && 'run' in item.check ? item.check.run.join(' ') : '').toContain('{{ref}}');
+    }
+  });
+
+  it('needs the four sign-offs of the seed table, one per role, never the requester', () => {
+    expect(production.approvals).toMatchObject({ required: 4, distinctRoles: true, allowRequester: false });
+    expect(production.approvals?.roles.map((r) => roleLabel(config, r))).toEqual(['Tech Lead', 'Product Owner', 'Security Lead', 'Operations Lead']);
+  });
+
+  it('has the product team sign off staging after the deploy', () => {
+    expect(environment(config, 'staging').postDeploySignoff?.role).toBe('product_team');
+    expect(config.roles.product_team?.groups.length).toBeGreaterThan(0);
+  });
+
+  it('masks the Databricks credentials', () => {
+    expect(config.secrets).toEqual(expect.arrayContaining(['DATABRICKS_TOKEN', 'DATABRICKS_CLIENT_SECRET', 'ONTOS_API_TOKEN']));
+  });
+
+  it('points the smoke tests at the app URL from the environment when it is set', () => {
+    const withUrl = load('examples/ontos.yml', { ONTOS_PROD_URL: 'https://ontos.internal.test' });
+    expect(httpSteps(environment(withUrl, 'production'))[0]?.http.url).toBe('https://ontos.internal.test/health');
+  });
+});
+
+describe('examples/flowspark.yml (FlowSpark AI)', () => {
+  const config = load('examples/flowspark.yml');
+  const staging = environment(config, 'staging');
+  const production = environment(config, 'production');
+
+  it('deploys staging before main (production)', () => {
+    expect(config.environments.map((e) => e.name)).toEqual(['staging', 'production']);
+    expect(production.requires).toEqual({ succeededOn: 'staging' });
+    expect(resolve(config, 'main')).toBe('production');
+    expect([staging.defaultRef, production.defaultRef]).toEqual(['staging', 'main']);
+  });
+
+  it('builds and pushes the version-tagged images on staging only', () => {
+    expect(argvs(staging)).toEqual(expect.arrayContaining(['docker build -t flowspark/backend:{{version}} .', 'docker push flowspark/backend:{{version}}']));
+    expect(argvs(production).some((a) => a.startsWith('docker '))).toBe(false);
+  });
+
+  it('sets the image, waits for the rollout, then migrates, on both environments', () => {
+    for (const env of [staging, production]) {
+      const all = argvs(env);
+      const setImage = all.indexOf('kubectl set image deployment/flowspark-backend backend=flowspark/backend:{{version}} -n {{env}}');
+      const rollout = all.findIndex((a) => a.startsWith('kubectl rollout status deployment/flowspark-backend'));
+      const migrate = all.findIndex((a) => a.startsWith('kubectl run migration-job') && a.endsWith('python manage.py migrate'));
+      expect(setImage).toBeGreaterThanOrEqual(0);
+      expect(rollout).toBeGreaterThan(setImage);
+      expect(migrate).toBeGreaterThan(rollout);
+      expect(httpSteps(env).at(-1)?.http).toMatchObject({ json: { path: 'status', equals: 'healthy' } });
+      expect(httpSteps(env).at(-1)?.http.url).toMatch(/\/health\/$/);
+    }
+  });
+
+  it('ticks one checklist item per CI job from the check runs', () => {
+    expect(checklistItems(staging).map((i) => i.id)).toEqual(['backend-tests', 'code-quality', 'security-scan', 'frontend-tests']);
+    expect(checklistItems(staging).every((i) => i.check)).toBe(true);
+  });
+
+  it('masks the .env.example secrets', () => {
+    expect(config.secrets).toEqual(expect.arrayContaining(['SECRET_KEY', 'DATABASE_URL', 'OPENAI_API_KEY', 'STRIPE_SECRET_KEY', 'DOCKER_PASSWORD']));
+  });
+});
+
+describe('examples/sarvanom.yml (SarvanOM)', () => {
+  const config = load('examples/sarvanom.yml');
+  const production = environment(config, 'production');
+
+  it('maps the release channels to branches, and production requires staging', () => {
+    expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
+      ['development', 'develop'],
+      ['staging', 'release/v2'],
+      ['production', 'main'],
+    ]);
+    expect(production.requires).toEqual({ succeededOn: 'staging' });
+    expect(environment(config, 'staging').approvals?.required).toBe(1);
+  });
+
+  it('needs 2 approvals for production, which the security team may give', () => {
+    expect(production.approvals?.required).toBe(2);
+    expect(production.approvals?.roles).toEqual(expect.arrayContaining(['engineers', 'security_team']));
+    expect(production.approvals?.allowRequester).toBe(false);
+  });
+
+  it('has the pre-deployment checklist: code quality, infrastructure, communication', () => {
+    expect(production.checklist.map((s) => [s.section, s.items.length])).toEqual([
+      ['Code Quality', 5],
+      ['Infrastructure', 5],
+      ['Communication', 4],
+    ]);
+    expect(checklistItems(production).find((i) => i.id === 'tests-passing')?.check).toBeDefined();
+  });
+
+  it('runs the canary before promoting, with time for all three canary phases', () => {
+    const all = argvs(production);
+    expect(all).toEqual(['kubectl apply -f k8s/canary/', './scripts/monitor-canary.sh', 'kubectl apply -f k8s/production/']);
+    const monitor = runSteps(production).find((s) => s.run[0] === './scripts/monitor-canary.sh');
+    expect(monitor?.timeout).toBeGreaterThanOrEqual((30 + 60 + 120) * 60_000);
+    expect(monitor?.retrySafe).toBe(false);
+  });
+});
+
+describe('examples/academiclab.yml (Academic Lab)', () => {
+  const config = load('examples/academiclab.yml');
+  const staging = environment(config, 'staging');
+  const production = environment(config, 'production');
+
+  it('promotes main -> staging -> production', () => {
+    expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
+      ['staging', 'main'],
+      ['production', 'staging'],
+    ]);
+    expect(production.requires).toEqual({ succeededOn: 'staging' });
+  });
+
+  it('needs 1 approval for staging and 2 for production, one from a code owner', () => {
+    expect(staging.approvals?.required).toBe(1);
+    expect(production.approvals).toMatchObject({ required: 2, distinctRoles: true, roles: ['maintainers', 'code_owners'] });
+  });
+
+  it('has the ten-item release checklist, tests ticked from GitHub Actions', () => {
+    expect(checklistItems(production)).toHaveLength(10);
+    expect(checklistItems(production)[0]).toMatchObject({ id: 'tests-passing', check: { run: expect.arrayContaining(['gh', 'run', 'list']) } });
+  });
+
+  it('merges and pushes with git, then checks the site answers within 2 s', () => {
+    expect(argvs(production)).toEqual(['git fetch origin', 'git checkout production', 'git pull origin production', 'git merge origin/{{ref}}', 'git push origin production']);
+    expect(argvs(staging).at(-1)).toBe('git push origin staging');
+    for (const env of [staging, production]) expect(httpSteps(env)[0]?.http.timeout).toBe(2_000);
+  });
+});
+
+describe('shipmate.yml (the default config)', () => {
+  const config = load('shipmate.yml');
+  const demoUsers = ['U0DEMOALEX', 'U0DEMOTARA', 'U0DEMOPRIYA', 'U0DEMOSAM', 'U0DEMOOLLIE'];
+
+  it('has dev -> staging -> production with their aliases', () => {
+    expect(config.environments.map((e) => [e.name, e.aliases, e.requires?.succeededOn])).toEqual([
+      ['dev', ['development'], undefined],
+      ['staging', ['stage'], 'dev'],
+      ['production', ['prod', 'prd'], 'staging'],
+    ]);
+  });
+
+  it('lets everyone deploy and gives the demo users their roles', () => {
+    for (const env of config.environments) expect(env.deployers).toEqual([]);
+    expect(config.roles.engineers?.users).toEqual(demoUsers);
+    expect(Object.fromEntries(Object.entries(config.roles).map(([k, r]) => [k, r.users]))).toMatchObject({
+      tech_lead: ['U0DEMOTARA'],
+      product_owner: ['U0DEMOPRIYA'],
+      security_lead: ['U0DEMOSAM'],
+      ops_lead: ['U0DEMOOLLIE'],
+    });
+  });
+
+  it('needs 2 production approvals from two different lead roles', () => {
+    const production = environment(config, 'production');
+    expect(production.approvals).toMatchObject({ required: 2, distinctRoles: true, roles: ['tech_lead', 'product_owner', 'security_lead', 'ops_lead'] });
+    const items = checklistItems(production);
+    expect(items.length).toBeGreaterThanOrEqual(6);
+    expect(items.length).toBeLessThanOrEqual(10);
+    expect(production.checklist.length).toBeGreaterThanOrEqual(2);
+    expect(production.checklist.length).toBeLessThanOrEqual(3);
+    expect(items.filter((i) => i.check).map((i) => i.check)).toEqual([{ run: ['node', '-e', 'process.exit(0)'], timeout: 10_000 }]);
+  });
+
+  it('posts to the demo channels', () => {
+    expect(config.channels).toEqual({ deployLog: 'C0DEPLOYLOG', announcements: 'C0ANNOUNCE' });
+    expect(environment(config, 'staging').channels.stakeholders).toEqual(['C0RELEASES']);
+    expect(environment(config, 'production').channels.stakeholders).toEqual(['C0RELEASES']);
+  });
+
+  it("checks Shipmate's own /healthz on PORT", () => {
+    for (const env of config.environments) {
+      expect(httpSteps(env)).toHaveLength(1);
+      expect(httpSteps(env)[0]?.http).toMatchObject({ url: 'http://127.0.0.1:3000/healthz', json: { path: 'ok', equals: true }, retries: 2 });
+      expect(runSteps(env).length + 1).toBeGreaterThanOrEqual(4);
+      expect(runSteps(env).length + 1).toBeLessThanOrEqual(5);
+    }
+    expect(httpSteps(environment(load('shipmate.yml', { PORT: '4321' }), 'dev'))[0]?.http.url).toBe('http://127.0.0.1:4321/healthz');
+  });
+
+  it('runs only harmless local commands, and they all succeed', async () => {
+    const run = promisify(execFile);
+    const vars = { env: 'dev', version: 'v0.0.0-test', ref: 'main', user: 'U0DEMOALEX', deployId: 'test' };
+    const render = (arg: string) => arg.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => vars[name as keyof typeof vars]);
+    await Promise.all(
+      config.environments.map(async (env) => {
+        const started = Date.now();
+        for (const step of runSteps(env)) {
+          expect(['node', 'sleep', 'echo']).toContain(step.run[0]);
+          const [file = '', ...args] = step.run.map(render);
+          const { stdout } = await run(file, args, { timeout: step.timeout });
+          if (file === 'node') expect(stdout.trim(), step.name).not.toBe('');
+        }
+        // A deploy should visibly progress, yet stay short: a few seconds of steps.
+        expect(Date.now() - started, env.name).toBeGreaterThan(2_500);
+        expect(Date.now() - started, env.name).toBeLessThan(15_000);
+      }),
+    );
+  });
+});
+
+describe('parseConfig on an invalid file names the path and the reason', () => {
+  const minimal = (envs: string, top = '') => `${top}\nenvironments:\n${envs}`;
+  const steps = '    steps: [{ name: Build, run: [make] }]\n';
+
+  it('an unknown environment in requires', () => {
+    const text = minimal(`  - name: staging\n${steps}  - name: production\n    requires: { succeededOn: qa }\n${steps}`);
+    expect(problemsOf(text)).toEqual(['environments.1.requires.succeededOn: environment "qa" is not defined']);
+  });
+
+  it('an alias used twice', () => {
+    const text = minimal(`  - name: production\n    aliases: [prod]\n${steps}  - name: preprod\n    aliases: [prod]\n${steps}`);
+    expect(problemsOf(text)).toEqual(['environments.1.aliases: "prod" is already used by environment "production"']);
+  });
+
+  it('an alias equal to another environment name', () => {
+    const text = minimal(`  - name: staging\n${steps}  - name: production\n    aliases: [staging]\n${steps}`);
+    expect(problemsOf(text)).toEqual(['environments.1.aliases: "staging" is already used by environment "staging"']);
+  });
+
+  it('a duration that is not one', () => {
+    const text = minimal(`  - name: production\n    approvals: { required: 1, roles: [ops], expiresAfter: 10 parsecs }\n${steps}`, 'roles: { ops: { users: [U0OPS] } }');
+    expect(problemsOf(text)).toEqual(['environments.0.approvals.expiresAfter: "10 parsecs" is not a duration (use e.g. 30s, 10m, 2h)']);
+  });
+
+  it('a step with a duration that is not one names the step', () => {
+    const text = minimal('  - name: dev\n    steps: [{ name: Build, run: [make], timeout: 10 parsecs }]\n');
+    expect(problemsOf(text)[0]).toMatch(/^environments\.0\.steps\.0: /);
+  });
+
+  // A step is a union (run | http), and zod reports a failed union as "Invalid input" without the
+  // branch's own issue, so the reason is lost. Fails until src/config.ts unwraps union issues.
+  it.fails('a step with a duration that is not one says why', () => {
+    const text = minimal('  - name: dev\n    steps: [{ name: Build, run: [make], timeout: 10 parsecs }]\n');
+    expect(problemsOf(text)[0]).toContain('"10 parsecs" is not a duration');
+  });
+
+  it('an environment without steps', () => {
+    expect(problemsOf(minimal('  - name: dev\n'))).toEqual(['environments.0.steps: Invalid input: expected array, received undefined']);
+    expect(problemsOf(minimal('  - name: dev\n    steps: []\n'))[0]).toMatch(/^environments\.0\.steps: .*>=1/);
+  });
+
+  it('a role that is not defined', () => {
+    const text = minimal(
+      `  - name: production\n    deployers: [release_managers]\n    approvals: { required: 1, roles: [ops, cto] }\n    postDeploySignoff: { role: qa }\n${steps}`,
+      'roles: { ops: { users: [U0OPS] } }',
+    );
+    expect(problemsOf(text)).toEqual([
+      'environments.0.deployers.0: role "release_managers" is not defined under roles',
+      'environments.0.approvals.roles.1: role "cto" is not defined under roles',
+      'environments.0.postDeploySignoff.role: role "qa" is not defined under roles',
+    ]);
+  });
+
+  it('an environment variable that is not set and has no default', () => {
+    const text = minimal(`  - name: dev\n${steps}`, 'channels: { deployLog: "${DEPLOY_LOG_CHANNEL}" }');
+    expect(problemsOf(text)).toEqual(['environment variable DEPLOY_LOG_CHANNEL is not set (write ${DEPLOY_LOG_CHANNEL:-default} for a default)']);
+    expect(parseConfig(text, 'ok.yml', { DEPLOY_LOG_CHANNEL: 'C0LOG' }).channels.deployLog).toBe('C0LOG');
+    expect(parseConfig(text.replace('}"', ':-C0FALLBACK}"'), 'ok.yml', {}).channels.deployLog).toBe('C0FALLBACK');
+  });
+
+  it('a Slack id of the wrong shape', () => {
+    const text = minimal(`  - name: dev\n${steps}`, 'roles: { ops: { users: [alice] } }');
+    expect(problemsOf(text)).toEqual(['roles.ops.users.0: a Slack user id looks like U0123ABCD']);
+  });
+
+  it('text that is not YAML', () => {
+    expect(problemsOf('environments: [\n')[0]).toMatch(/^not valid YAML: /);
+  });
+});

@@ -1,0 +1,143 @@
+// Worker processes: a crash mid-deploy never loses the deploy nor runs it twice at once; a graceful
+// shutdown hands the deploy back at a step boundary; two workers never run one environment twice.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { spawnWorker, writeConfig, type WorkerProcess } from '../helpers/worker-process.js';
+
+const marks = mkdtempSync(join(tmpdir(), 'shipmate-marks-'));
+// Each step appends "start <step> <pid>" / "end <step> <pid>" so overlapping runs would show.
+const step = (name: string, seconds: number, retrySafe: boolean) => `
+      - name: ${name}
+        retrySafe: ${retrySafe}
+        run: [sh, -c, 'echo "start ${name} $$" >> ${marks}/{{env}}-{{deployId}}.log; sleep ${seconds}; echo "end ${name} $$" >> ${marks}/{{env}}-{{deployId}}.log']`;
+
+const YAML = `
+channels: { deployLog: C0DEPLOYLOG }
+environments:
+  - name: fragile
+    steps:${step('prepare', 0.1, true)}${step('apply', 6, false)}${step('verify', 0.1, true)}
+  - name: sturdy
+    steps:${step('prepare', 0.1, true)}${step('apply', 6, true)}${step('verify', 0.1, true)}
+`;
+
+let redisUrl: string;
+let app: TestBot;
+const workers: WorkerProcess[] = [];
+
+function startWorker(): WorkerProcess {
+  const w = spawnWorker({ configFile: writeConfig(YAML), redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
+  workers.push(w);
+  return w;
+}
+
+function lines(env: string, id: string): string[] {
+  const file = join(marks, `${env}-${id}.log`);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+function idFrom(text: string): string {
+  return /deploy #(\d+)/.exec(text)?.[1] ?? '';
+}
+
+beforeAll(async () => {
+  redisUrl = (await startRedis()).url;
+  app = await startTestBot({ configYaml: YAML, redisUrl, role: 'app' });
+});
+afterAll(async () => {
+  for (const w of workers) w.child.kill('SIGKILL');
+  await app?.stop();
+  await stopRedis();
+});
+
+describe('worker killed mid-deploy', () => {
+  it('ends a deploy whose running step is not retry-safe as interrupted, visibly, without re-running it', async () => {
+    const first = startWorker();
+    const id = idFrom((await app.command('/deploy', 'fragile v1', 'U0ALICE')).json.text);
+    await eventually(() => lines('fragile', id).includes(`start apply ${''}`.trim()) || lines('fragile', id).some((l) => l.startsWith('start apply')), 20_000, 'apply to start');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    startWorker();
+    const record = await eventually(async () => {
+      const r = await app.shipmate.deps.store.get(id);
+      return r?.status === 'interrupted' ? r : undefined;
+    }, 20_000, 'the deploy to be marked interrupted');
+    expect(record.steps.map((s) => s.status)).toEqual(['passed', 'interrupted', 'skipped']);
+    expect(record.error).toMatch(/stopped during “apply”.*not marked retrySafe/);
+    // apply started once and never again; the killed worker's command died with it (no "end apply")
+    await new Promise((ok) => setTimeout(ok, 7_000));
+    expect(lines('fragile', id).filter((l) => l.startsWith('start apply'))).toHaveLength(1);
+    expect(lines('fragile', id).some((l) => l.startsWith('end apply'))).toBe(false);
+    expect(lines('fragile', id).some((l) => l.includes('verify'))).toBe(false);
+    const msg = await eventually(() => {
+      const m = app.statusMessage(id);
+      return m && allText(m).includes('Interrupted') ? m : undefined;
+    });
+    expect(allText(msg)).toContain('not marked retrySafe');
+    const log = await eventually(() => app.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes(`Deploy #${id}`)));
+    expect(allText(log)).toContain('Interrupted');
+  }, 60_000);
+
+  it('resumes a deploy at a retry-safe step, never running two copies of it at once', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    const first = startWorker();
+    const id = idFrom((await app.command('/deploy', 'sturdy v2', 'U0ALICE')).json.text);
+    await eventually(() => lines('sturdy', id).some((l) => l.startsWith('start apply')), 20_000, 'apply to start');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    startWorker();
+    const record = await eventually(async () => {
+      const r = await app.shipmate.deps.store.get(id);
+      return r && ['succeeded', 'failed', 'interrupted'].includes(r.status) ? r : undefined;
+    }, 30_000, 'the deploy to finish');
+    expect(record.status).toBe('succeeded');
+    expect(record.notes.join(' ')).toContain('resumed at “apply” after a worker crash');
+    const seq = lines('sturdy', id).map((l) => l.split(' ').slice(0, 2).join(' '));
+    // the first apply was killed before it ended; the second ran from start to end, then verify
+    expect(seq).toEqual(['start prepare', 'end prepare', 'start apply', 'start apply', 'end apply', 'start verify', 'end verify']);
+    const thread = app.slack.thread(CHANNEL, app.statusMessage(id)!.ts);
+    expect(thread.length).toBeGreaterThan(1);
+  }, 60_000);
+});
+
+describe('graceful shutdown', () => {
+  it('finishes the current step, hands the deploy back, and another worker resumes at the next step', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    const first = startWorker();
+    const id = idFrom((await app.command('/deploy', 'fragile v3', 'U0BOB')).json.text);
+    await eventually(() => lines('fragile', id).some((l) => l.startsWith('start apply')), 20_000, 'apply to start');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // the step finished before the process left
+    expect(lines('fragile', id).some((l) => l.startsWith('end apply'))).toBe(true);
+    const handed = await app.shipmate.deps.store.get(id);
+    expect(handed?.handedBack).toBe(true);
+    startWorker();
+    const record = await eventually(async () => {
+      const r = await app.shipmate.deps.store.get(id);
+      return r && ['succeeded', 'failed', 'interrupted'].includes(r.status) ? r : undefined;
+    }, 20_000, 'the deploy to finish');
+    expect(record.status).toBe('succeeded');
+    expect(lines('fragile', id).filter((l) => l.startsWith('start apply'))).toHaveLength(1);
+    expect(record.notes.join(' ')).toContain('handed back before “verify”');
+  }, 60_000);
+});
+
+describe('scaled out', () => {
+  it('two worker processes never run two deploys of one environment at once', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    startWorker();
+    startWorker();
+    await new Promise((ok) => setTimeout(ok, 1500));
+    const a = idFrom((await app.command('/deploy', 'sturdy v4', 'U0ALICE')).json.text);
+    const b = idFrom((await app.command('/deploy', 'sturdy v5', 'U0BOB')).json.text);
+    const done = await eventually(async () => {
+      const rs = await app.shipmate.deps.store.getMany([a, b]);
+      return rs.every((r) => r.status === 'succeeded') ? rs : undefined;
+    }, 40_000, 'both deploys');
+    const [ra, rb] = done;
+    expect(rb!.startedAt!).toBeGreaterThanOrEqual(ra!.finishedAt!);
+  }, 60_000);
+});
