@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     fileParallelism: true,
     maxWorkers: 2,
+    // CI asks for a JSON report to print "N passed, N failed"; people get the default reporter only.
+    reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.VITEST_JSON_REPORT ? { json: process.env.VITEST_JSON_REPORT } : undefined,
   },
 });

@@ -97,7 +97,8 @@ describe('shipped configs', () => {
     });
 
     it('gives every ${VAR} a default', () => {
-      expect(text.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g) ?? []).toEqual([]);
+      const code = text.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+      expect(code.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g) ?? []).toEqual([]);
     });
 
     it('defines every role it references', () => {

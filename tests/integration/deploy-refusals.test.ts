@@ -17,7 +17,7 @@ afterAll(async () => {
 
 async function nothingQueued(): Promise<void> {
   const counts = await bot.shipmate.deps.queues.counts();
-  for (const c of Object.values(counts)) expect(c.waiting + c.active + c.completed + c.failed).toBe(0);
+  for (const c of Object.values(counts)) expect((c.waiting ?? 0) + (c.active ?? 0) + (c.completed ?? 0) + (c.failed ?? 0)).toBe(0);
   expect(await bot.shipmate.deps.store.active()).toEqual([]);
   expect(bot.slack.callsTo('chat.postMessage')).toEqual([]);
 }
