@@ -196,6 +196,19 @@ function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[]): u
   return value;
 }
 
+/**
+ * One line per problem. A step is a command or an HTTP check; when it is neither, report the reasons of
+ * the shape it came closest to (fewest problems) rather than zod's bare "Invalid input".
+ */
+function describeIssue(issue: z.core.$ZodIssue, base: PropertyKey[]): string[] {
+  const path = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+    if (closest.length > 0) return closest.flatMap((inner) => describeIssue(inner, path));
+  }
+  return [`${path.length ? path.map(String).join('.') : '(top level)'}: ${issue.message}`];
+}
+
 /** Parses and validates config text; throws ConfigError naming each bad field. */
 export function parseConfig(text: string, file = 'shipmate.yml', env: NodeJS.ProcessEnv = process.env): Config {
   let raw: unknown;
@@ -211,10 +224,7 @@ export function parseConfig(text: string, file = 'shipmate.yml', env: NodeJS.Pro
   }
   const result = configSchema.safeParse(expanded);
   if (!result.success) {
-    throw new ConfigError(
-      file,
-      result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`),
-    );
+    throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(issue, [])));
   }
   return result.data;
 }
