@@ -8,6 +8,7 @@ export function logLine(e: LogEntry): string {
   return `${slackDate(e.at)} · *${escapeMrkdwn(e.env)}* · \`${escapeMrkdwn(e.version)}\` · ${STATUS_LABEL[e.status]} · by ${mention(e.deployedBy)}${e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}`;
 }
 
+/** Notes are mrkdwn written by Shipmate (mentions included); text that came from outside is escaped where the note is made. */
 export function deployLogBlocks(e: LogEntry): { text: string; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [
     {
@@ -24,7 +25,7 @@ export function deployLogBlocks(e: LogEntry): { text: string; blocks: KnownBlock
   ];
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: truncate(`Deploy #${e.deployId}${e.ref !== e.version ? ` · ref \`${escapeMrkdwn(e.ref)}\`` : ''}${e.notes.length ? ` · ${escapeMrkdwn(e.notes.join(' · '))}` : ''}`, 2900) }],
+    elements: [{ type: 'mrkdwn', text: truncate(`Deploy #${e.deployId}${e.ref !== e.version ? ` · ref \`${escapeMrkdwn(e.ref)}\`` : ''}${e.notes.length ? ` · ${e.notes.join(' · ')}` : ''}`, 2900) }],
   });
   return { text: `Deployment log: ${e.version} to ${e.env} — ${e.status}`, blocks };
 }

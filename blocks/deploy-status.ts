@@ -49,7 +49,7 @@ export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env'>): st
   return `Deploy #${d.id} · ${d.version} → ${d.env}`;
 }
 
-export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; now?: number } = {}): { text: string; blocks: KnownBlock[] } {
+export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; now?: number; signoff?: { label: string } } = {}): { text: string; blocks: KnownBlock[] } {
   const now = opts.now ?? Date.now();
   const elapsed = d.startedAt ? (d.finishedAt ?? now) - d.startedAt : undefined;
   const statusText =
@@ -75,9 +75,21 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; n
   if (d.cancelledBy) context.push(`Cancelled by ${mention(d.cancelledBy)}.`);
   if (d.status === 'interrupted') context.push(escapeMrkdwn(truncate(d.error ?? 'The worker stopped while this deploy was running.', 500)));
   else if (d.status === 'failed' && d.error) context.push(escapeMrkdwn(truncate(d.error, 500)));
-  if (d.notes.length > 0) context.push(escapeMrkdwn(truncate(d.notes.join(' · '), 1000)));
+  if (d.notes.length > 0) context.push(truncate(d.notes.join(' · '), 1000));
   if (!isFinished(d.status)) context.push('Step output goes into this thread.');
+  const signed = d.gates?.postDeploySignoff;
+  if (opts.signoff && d.status === 'succeeded') {
+    context.push(signed ? `:white_check_mark: ${opts.signoff.label} signed off: ${mention(signed.user)} ${slackDate(signed.at)}` : `:hourglass: Waiting for the ${opts.signoff.label} sign-off after deploy.`);
+  }
+  if (d.gates?.metAt) context.push(`Gates met ${slackDate(d.gates.metAt)}${d.gates.approvals.length ? ` · approved by ${d.gates.approvals.map((a) => mention(a.user)).join(', ')}` : ''}.`);
   if (context.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(context.join('\n'), 2900) }] });
+  if (opts.signoff && d.status === 'succeeded' && !signed) {
+    blocks.push({
+      type: 'actions',
+      block_id: `signoff_${d.id}`,
+      elements: [{ type: 'button', action_id: ACTIONS.postDeploySignoff, text: { type: 'plain_text', text: truncate(`Sign off as ${opts.signoff.label}`, 75) }, style: 'primary', value: d.id }],
+    });
+  }
   if (!isFinished(d.status)) {
     blocks.push({
       type: 'actions',

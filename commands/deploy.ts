@@ -6,26 +6,53 @@ import type { Deps } from '../src/deps.js';
 import { environmentNames, findEnvironment, nearestEnvironment } from '../src/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
 import { refProblem } from '../src/refs.js';
+import { roleLabel, type EnvironmentConfig } from '../src/config.js';
+import { allItems, initialGates, summarize } from '../src/gates.js';
 import { commandListener } from './respond.js';
 
+/** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
+async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user: string, promotion: string | undefined): Promise<string> {
+  const lines = [`*Dry run:* \`/deploy ${env.name} ${ref}\` — nothing was queued or changed.`];
+  lines.push(promotion ? `:x: Promotion: ${promotion}` : env.requires ? `:white_check_mark: Promotion: \`${ref}\` has succeeded on ${env.requires.succeededOn}.` : ':white_check_mark: Promotion: no rule for this environment.');
+  const items = allItems(env);
+  if (items.length) {
+    const auto = items.filter((i) => i.check);
+    lines.push(`:clipboard: Checklist: ${items.filter((i) => i.required).length} required item(s) in ${env.checklist.length} section(s) (${env.checklist.map((s) => s.section).join(', ')})${auto.length ? `; ${auto.length} ticked automatically by a check: ${auto.map((i) => i.text).join(', ')}` : ''}.`);
+  } else lines.push(':white_check_mark: Checklist: none.');
+  const rules = env.approvals;
+  if (rules) {
+    const names = rules.roles.map((r) => roleLabel(deps.config, r));
+    const eligible = new Set(rules.roles.flatMap((r) => deps.config.roles[r]?.users ?? []));
+    if (!rules.allowRequester) eligible.delete(user);
+    lines.push(`:lock: Approvals: ${rules.required} from ${names.join(', ')}${rules.distinctRoles ? ', each from a different role' : ''}${rules.allowRequester ? '' : '; you cannot approve your own deploy'}${rules.expiresAfter ? `; approvals expire after ${Math.round(rules.expiresAfter / 60_000)} min` : ''}. Who can approve: ${[...eligible].map((u) => `<@${u}>`).join(', ') || 'members of the roles\' user groups'}.`);
+  } else lines.push(':white_check_mark: Approvals: none.');
+  if (env.postDeploySignoff) lines.push(`:memo: After the deploy: a sign-off by ${env.postDeploySignoff.label ?? roleLabel(deps.config, env.postDeploySignoff.role)}.`);
+  lines.push(`Steps: ${env.steps.map((s, i) => `${i + 1}. ${s.name}`).join(' · ')}`);
+  return lines.join('\n');
+}
+
 export function deployUsage(config: Config): string {
-  return `Usage: \`/deploy <environment> [ref]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`.\nEnvironments: ${environmentNames(config)}.`;
+  return `Usage: \`/deploy <environment> [ref] [--dry-run]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`.\nEnvironments: ${environmentNames(config)}.`;
 }
 
 const deployArgs = z.strictObject({
   env: z.string().min(1),
   ref: z.string().optional(),
+  dryRun: z.boolean(),
 });
 
-/** Splits `/deploy` text into environment and ref; throws UserInputError with the usage when it can't. */
-export function parseDeployText(text: string, config: Config): { env: string; ref?: string } {
-  const tokens = text.trim().split(/\s+/).filter(Boolean);
+const FLAGS = new Set(['--dry-run']);
+
+/** Splits `/deploy` text into environment, ref and flags; throws UserInputError with the usage when it can't. */
+export function parseDeployText(text: string, config: Config): { env: string; ref?: string; dryRun: boolean } {
+  const all = text.trim().split(/\s+/).filter(Boolean);
   const usage = deployUsage(config);
+  const unknown = all.find((t) => t.startsWith('--') && !FLAGS.has(t));
+  if (unknown) throw new UserInputError(`Unknown option \`${unknown.slice(0, 40)}\`.`, usage);
+  const tokens = all.filter((t) => !FLAGS.has(t));
   if (tokens.length === 0) throw new UserInputError('Which environment?', usage);
-  const flag = tokens.find((t) => t.startsWith('--'));
-  if (flag) throw new UserInputError(`Unknown option \`${flag.slice(0, 40)}\`.`, usage);
   if (tokens.length > 2) throw new UserInputError('Too many words: give an environment and at most one ref.', usage);
-  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1] });
+  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run') });
   if (!parsed.success) throw new UserInputError('That is not a deploy request I understand.', usage);
   return parsed.data;
 }
@@ -51,8 +78,27 @@ export function createDeployCommand(deps: Deps) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: not in ${env.deployers.join(', ')}` });
       throw new NotAuthorizedError(`You may not deploy to ${env.name}: that needs the ${env.deployers.join(' or ')} role. Ask one of them, or whoever runs Shipmate.`);
     }
+    const promotion = await deps.deploys.promotionProblem(env, ref);
+    if (args.dryRun) return { reply: await dryRunReply(deps, env, ref, command.user_id, promotion) };
+    if (promotion) {
+      await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
+      throw new UserInputError(promotion);
+    }
     const { record, position } = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id });
     await audit(deps.redis, deps.prefix, { action: 'deploy.requested', user: command.user_id, env: env.name, deployId: record.id, detail: ref });
+    if (record.status === 'pending') {
+      log.info({ deployId: record.id, env: env.name, ref }, 'deploy waiting for gates');
+      const summary = summarize(env, record.gates ?? initialGates(env));
+      const waiting = [summary.missingItems.length ? `${summary.missingItems.length} checklist items` : '', summary.approvalsNeeded ? `${summary.approvalsNeeded} approvals` : ''].filter(Boolean).join(' and ');
+      return {
+        reply: `Deploy #${record.id} of \`${ref}\` to *${env.name}* is waiting for its gates (${waiting}). The gate message in this channel shows the checklist and sign-offs; it starts by itself once they are met.`,
+        after: async () => {
+          await deps.messenger.syncGate(record.id);
+          const fresh = await deps.store.get(record.id);
+          if (fresh) await deps.gates.notifyApprovers(fresh);
+        },
+      };
+    }
     log.info({ deployId: record.id, env: env.name, ref, position }, 'deploy queued');
     const where = position <= 1 ? 'queued, position 1 — starting now' : `queued, position ${position} — it starts when the ${position - 1} ahead of it finish`;
     return {

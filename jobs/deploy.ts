@@ -2,7 +2,10 @@
 // so a retry or a restart after a crash knows exactly where the deploy stood.
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { EnvironmentConfig, StepConfig } from '../src/config.js';
+import { escapeMrkdwn } from '../blocks/format.js';
+import { roleLabel } from '../src/config.js';
 import type { Deps } from '../src/deps.js';
+import { gateNotes } from '../src/gate-service.js';
 import type { DeployRecord } from '../src/deploy-store.js';
 import { httpCheck } from '../src/steps/http-check.js';
 import { runCommand } from '../src/steps/run-command.js';
@@ -63,8 +66,9 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status,
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
-        ...(done.error ? [deps.mask(done.error)] : []),
+        ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),
         ...(done.cancelledBy ? [`cancelled by <@${done.cancelledBy}>`] : []),
+        ...gateNotes(done, (r) => roleLabel(config, r)),
         ...done.notes,
       ],
     });

@@ -8,6 +8,14 @@ export interface DeployJobData {
   deployId: string;
 }
 
+/** Gate work that must not run inside a Slack request: automatic checks, approval expiry. */
+export interface GateJobData {
+  kind: 'checks' | 'expire';
+  deployId: string;
+}
+
+export const GATES_QUEUE = 'gates';
+
 export function deployQueueName(env: string): string {
   return `deploy.${env}`;
 }
@@ -18,12 +26,14 @@ export function deployJobId(deployId: string): string {
 
 export class DeployQueues {
   readonly byEnv = new Map<string, Queue<DeployJobData>>();
+  readonly gates: Queue<GateJobData>;
 
   constructor(
     config: Config,
     connection: Redis,
     readonly prefix: string,
   ) {
+    this.gates = new Queue<GateJobData>(GATES_QUEUE, { connection, prefix });
     for (const env of config.environments) {
       this.byEnv.set(env.name, new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix }));
     }
@@ -49,6 +59,10 @@ export class DeployQueues {
     );
   }
 
+  async scheduleGateJob(data: GateJobData, delayMs: number, idSuffix: string): Promise<void> {
+    await this.gates.add(data.kind, data, { jobId: `${data.kind}-${idSuffix}`, delay: delayMs, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } });
+  }
+
   /** Removes a deploy that has not started yet; false when a worker already holds it. */
   async removeWaiting(env: string, deployId: string): Promise<boolean> {
     const job = await this.queue(env).getJob(deployJobId(deployId));
@@ -68,6 +82,6 @@ export class DeployQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.byEnv.values()].map((q) => q.close()));
+    await Promise.all([...this.byEnv.values(), this.gates].map((q) => q.close()));
   }
 }

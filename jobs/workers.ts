@@ -1,11 +1,12 @@
 // Starts the deploy workers (one per environment queue), listens for cancel requests from any
 // process, and shuts down by handing running deploys back at the next step boundary.
 import { Worker } from 'bullmq';
+import { escapeMrkdwn } from '../blocks/format.js';
 import { cancelChannel } from '../src/deploy-service.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/redis.js';
 import { createDeployProcessor } from './deploy.js';
-import { deployJobId, deployQueueName, type DeployJobData } from './queues.js';
+import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -42,18 +43,28 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     return worker;
   });
 
+  const gateWorker = new Worker<GateJobData>(
+    GATES_QUEUE,
+    async (job) => {
+      if (job.data.kind === 'checks') await deps.gates.runChecks(job.data.deployId);
+      else await deps.gates.expire(job.data.deployId);
+    },
+    { connection, prefix: deps.prefix, concurrency: 4 },
+  );
+  gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
+
   const subscriber = createRedis(opts.redisUrl);
   await subscriber.subscribe(cancelChannel(deps.prefix));
   subscriber.on('message', (_channel, deployId: string) => {
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
   });
 
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  await Promise.all([...workers, gateWorker].map((w) => w.waitUntilReady()));
   return {
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers, gateWorker].map((w) => w.close()));
       subscriber.disconnect();
       await connection.quit().catch(() => undefined);
     },
@@ -72,7 +83,7 @@ async function markFailed(deps: Deps, deployId: string, reason: string): Promise
     });
     if (done.status !== 'failed') return;
     await deps.messenger.sync(deployId);
-    await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [done.error ?? reason] });
+    await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [escapeMrkdwn(done.error ?? reason)] });
   } catch (err) {
     deps.log.error({ deployId, err: (err as Error).message }, 'could not record a failed deploy');
   }

@@ -12,6 +12,7 @@ import { registerActions } from './actions/index.js';
 import type { Config } from './config.js';
 import { DeployService } from './deploy-service.js';
 import { DeployStore } from './deploy-store.js';
+import { GateService } from './gate-service.js';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
 import { createMasker } from './mask.js';
@@ -79,7 +80,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const messenger = new StatusMessenger(store, slack, opts.config, log);
   const now = opts.now ?? Date.now;
   const deploys = new DeployService(opts.config, store, queues, messenger, roles, redis, prefix, log, now);
-  const deps: Deps = { config: opts.config, log, redis, store, queues, slack, roles, mask: createMasker(opts.config.secrets, env), messenger, deploys, prefix, now, stepEnv: env };
+  const gates = new GateService(opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, env);
+  const deps: Deps = { config: opts.config, log, redis, store, queues, slack, roles, mask: createMasker(opts.config.secrets, env), messenger, deploys, gates, prefix, now, stepEnv: env };
   await queues.init();
 
   const registry = createMetricsRegistry();

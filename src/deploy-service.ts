@@ -3,6 +3,7 @@ import type { DeployQueues } from '../jobs/queues.js';
 import type { Config, EnvironmentConfig } from './config.js';
 import type { DeployRecord, DeployStore } from './deploy-store.js';
 import { ConflictError, NotAuthorizedError } from './errors/index.js';
+import { hasGates, initialGates } from './gates.js';
 import type { Logger } from './logger.js';
 import type { RoleDirectory } from './policy.js';
 import type { StatusMessenger } from './status-message.js';
@@ -32,10 +33,21 @@ export class DeployService {
     private readonly now: () => number,
   ) {}
 
-  /** Records the deploy and puts it in its environment's queue. Returns it with its queue position. */
+  /** Why `version` may not go to `env` yet (promotion rule), or undefined. */
+  async promotionProblem(env: EnvironmentConfig, version: string): Promise<string | undefined> {
+    const from = env.requires?.succeededOn;
+    if (!from || (await this.store.hasSucceeded(from, version))) return undefined;
+    return `\`${version}\` has not succeeded on *${from}* yet, and ${env.name} takes only versions that have. Deploy it there first: \`/deploy ${from} ${version}\`.`;
+  }
+
+  /**
+   * Records the deploy. Without gates it goes straight into its environment's queue; with gates it waits
+   * as 'pending' until they are met (GateService starts it). Returns it with its queue position (0 if pending).
+   */
   async request(req: DeployRequest): Promise<{ record: DeployRecord; position: number }> {
     const id = await this.store.nextId();
     const at = this.now();
+    const gated = hasGates(req.env);
     const record = await this.store.create({
       id,
       env: req.env.name,
@@ -43,11 +55,18 @@ export class DeployService {
       version: req.ref,
       requestedBy: req.user,
       channel: req.channel,
-      status: 'queued',
+      status: gated ? 'pending' : 'queued',
       createdAt: at,
-      queuedAt: at,
+      queuedAt: gated ? undefined : at,
+      gates: gated ? initialGates(req.env) : undefined,
       steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
     });
+    if (gated) {
+      if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
+        await this.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-first`);
+      }
+      return { record, position: 0 };
+    }
     await this.queues.enqueue(req.env.name, id);
     return { record, position: await this.messenger.position(record) };
   }
@@ -78,6 +97,7 @@ export class DeployService {
         });
         if (done.status === 'cancelled') {
           await this.messenger.sync(id);
+          if (done.gates) await this.messenger.syncGate(id);
           await this.messenger.recordLog({
             deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy,
             status: 'cancelled', at: this.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],

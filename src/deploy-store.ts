@@ -2,6 +2,7 @@
 // Records are JSON documents updated read-modify-write with a revision check, so concurrent
 // writers (worker, cancel button, gate ticks) never lose each other's changes.
 import type { Redis } from 'ioredis';
+import type { GateState } from './gates.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
 export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
@@ -45,6 +46,8 @@ export interface DeployRecord {
   runs: number;
   notes: string[];
   logged?: boolean;
+  /** Checklist and sign-offs, for environments that have gates; the deploy is 'pending' until they are met. */
+  gates?: GateState;
   rev: number;
 }
 

@@ -5,6 +5,7 @@ import type { DeployQueues } from '../jobs/queues.js';
 import type { Config } from './config.js';
 import type { DeployService } from './deploy-service.js';
 import type { DeployStore } from './deploy-store.js';
+import type { GateService } from './gate-service.js';
 import type { Logger } from './logger.js';
 import type { Masker } from './mask.js';
 import type { RoleDirectory } from './policy.js';
@@ -21,6 +22,7 @@ export interface Deps {
   mask: Masker;
   messenger: StatusMessenger;
   deploys: DeployService;
+  gates: GateService;
   /** Redis key prefix for everything Shipmate stores (BullMQ queues included). */
   prefix: string;
   now: () => number;

@@ -4,7 +4,8 @@ import type { WebClient } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
 import { deployLogBlocks } from '../blocks/deploy-log.js';
 import { deployStatusBlocks, stepOutputBlocks } from '../blocks/deploy-status.js';
-import type { Config } from './config.js';
+import { gateMessageBlocks } from '../blocks/gate-message.js';
+import { roleLabel, type Config } from './config.js';
 import type { DeployRecord, DeployStore, LogEntry } from './deploy-store.js';
 import type { Logger } from './logger.js';
 
@@ -34,8 +35,14 @@ export class StatusMessenger {
   async sync(id: string): Promise<void> {
     await this.store.withLock(`status:${id}`, 10_000, async () => {
       const record = await this.store.get(id);
-      if (!record) return;
-      const { text, blocks } = deployStatusBlocks(record, { position: await this.position(record) });
+      // A deploy waiting for its gates has only its gate message; the status message comes once it is queued.
+      if (!record || record.queuedAt === undefined) return;
+      const env = this.config.environments.find((e) => e.name === record.env);
+      const signoff = env?.postDeploySignoff;
+      const { text, blocks } = deployStatusBlocks(record, {
+        position: await this.position(record),
+        signoff: signoff ? { label: signoff.label ?? roleLabel(this.config, signoff.role) } : undefined,
+      });
       try {
         if (!record.statusTs) {
           const res = await this.slack.chat.postMessage({ channel: record.channel, text, blocks, unfurl_links: false });
@@ -52,6 +59,51 @@ export class StatusMessenger {
         this.log.warn({ deployId: id, err: (err as Error).message }, 'status message not delivered');
       }
     });
+  }
+
+  /** Posts or updates the gate message (checklist and sign-offs) of a deploy that has gates. */
+  async syncGate(id: string): Promise<void> {
+    await this.store.withLock(`gate:${id}`, 10_000, async () => {
+      const record = await this.store.get(id);
+      const env = record && this.config.environments.find((e) => e.name === record.env);
+      if (!record?.gates || !env) return;
+      const statusLink = record.status !== 'pending' && record.statusTs ? await this.permalink(record.channel, record.statusTs) : undefined;
+      const { text, blocks } = gateMessageBlocks(record, env, (r) => roleLabel(this.config, r), { statusLink });
+      try {
+        if (!record.gates.gateTs) {
+          const res = await this.slack.chat.postMessage({ channel: record.channel, text, blocks, unfurl_links: false });
+          if (res.ts) {
+            await this.store.update(id, (r) => {
+              if (r.gates) r.gates.gateTs = res.ts;
+            });
+          }
+        } else {
+          await this.slack.chat.update({ channel: record.channel, ts: record.gates.gateTs, text, blocks });
+        }
+      } catch (err) {
+        this.log.warn({ deployId: id, err: (err as Error).message }, 'gate message not delivered');
+      }
+    });
+  }
+
+  private async permalink(channel: string, ts: string): Promise<string | undefined> {
+    try {
+      return (await this.slack.chat.getPermalink({ channel, message_ts: ts })).permalink;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A post-deploy sign-off goes into the deploy's thread and the deploy-log channel. */
+  async recordSignoff(record: DeployRecord, line: string): Promise<void> {
+    await this.postInThread(record.id, { text: `:white_check_mark: ${line}`, blocks: [] as KnownBlock[] });
+    const channel = this.config.channels.deployLog;
+    if (!channel) return;
+    try {
+      await this.slack.chat.postMessage({ channel, text: `:white_check_mark: Deploy #${record.id} (\`${record.version}\` → ${record.env}): ${line}.` });
+    } catch (err) {
+      this.log.warn({ deployId: record.id, err: (err as Error).message }, 'sign-off not delivered to the deploy log');
+    }
   }
 
   /** Re-renders the status message of every unfinished deploy of an environment (their positions moved). */

@@ -148,3 +148,42 @@ export async function sendToBot(
   }
   return { status: res.status, text, json, ms };
 }
+
+/** An Events API `event_callback` envelope around `event`, as JSON (Bolt only accepts event callbacks as JSON). */
+export function eventCallbackBody(p: { event: Json; team_id?: string; bot_user_id?: string; event_id?: string; event_time?: number }): string {
+  const teamId = p.team_id ?? TEAM.id;
+  return JSON.stringify({
+    token: VERIFICATION_TOKEN,
+    team_id: teamId,
+    context_team_id: teamId,
+    context_enterprise_id: null,
+    api_app_id: API_APP_ID,
+    event: p.event,
+    type: 'event_callback',
+    event_id: p.event_id ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: p.event_time ?? Math.floor(Date.now() / 1000),
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: p.bot_user_id ?? 'UBOT00001', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+    event_context: `4-${randomBytes(12).toString('hex')}`,
+  });
+}
+
+/** The `app_home_opened` event Slack sends when `user` opens the app's Home (or Messages) tab; `view` is the published Home, if any. */
+export function appHomeOpenedEvent(p: { user: string; channel: string; tab?: 'home' | 'messages'; view?: Json }): Json {
+  return { type: 'app_home_opened', user: p.user, channel: p.channel, tab: p.tab ?? 'home', ...(p.view ? { view: p.view } : {}), event_ts: actionTs() };
+}
+
+/** The `view_closed` payload Slack sends when a user closes a modal whose view set `notify_on_close`. */
+export function viewClosedBody(p: { user: { id: string; username?: string }; view: Json; is_cleared?: boolean }): string {
+  return payloadBody({
+    type: 'view_closed',
+    team: TEAM,
+    user: userObj(p.user),
+    api_app_id: API_APP_ID,
+    token: VERIFICATION_TOKEN,
+    view: p.view,
+    is_cleared: p.is_cleared ?? false,
+    is_enterprise_install: false,
+    enterprise: null,
+  });
+}

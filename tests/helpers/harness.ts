@@ -59,6 +59,12 @@ export interface TestBot {
   command(command: string, text: string, user?: string, channel?: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
   /** Clicks a button found in a message the bot posted (by action id), as `user`. */
   click(message: StandinMessage, actionId: string, user: string, value?: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  /** Ticks (or unticks) one checklist item in a message or Home view the way Slack reports a checkbox click. */
+  tick(source: { blocks?: unknown[]; channel?: string; ts?: string; viewId?: string }, itemId: string, user: string, checked?: boolean): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  /** Clicks a button in a Home (or modal) view. */
+  clickInView(view: { id: string; blocks: unknown[]; type?: string }, actionId: string, user: string, value?: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
+  /** Sends the app_home_opened event for `user`. */
+  homeOpened(user: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
   submitView(view: { id?: string; callback_id: string; private_metadata?: string; state: { values: Record<string, Record<string, unknown>> } }, user: string): Promise<Awaited<ReturnType<typeof sendToBot>>>;
   /** The deploy's status message in the channel (found by its header). */
   statusMessage(deployId: string, channel?: string): StandinMessage | undefined;
@@ -127,6 +133,38 @@ export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
       });
       return sendToBot(url, body, SIGNING_SECRET);
     },
+    tick: (source, itemId, user, checked = true) => {
+      type Cb = { block_id?: string; elements?: Array<{ type: string; action_id: string; options: Array<{ value: string }>; initial_options?: Array<{ value: string }> }> };
+      const block = ((source.blocks ?? []) as Cb[]).find((b) => b.elements?.some((e) => e.type === 'checkboxes' && e.options.some((o) => o.value === itemId)));
+      const element = block?.elements?.find((e) => e.type === 'checkboxes');
+      if (!block || !element) throw new Error(`no checkbox for ${itemId}`);
+      const initial = element.initial_options ?? [];
+      const selected = checked ? [...initial.filter((o) => o.value !== itemId), element.options.find((o) => o.value === itemId)] : initial.filter((o) => o.value !== itemId);
+      const action = { action_id: element.action_id, block_id: block.block_id, type: 'checkboxes', selected_options: selected };
+      const body = source.viewId
+        ? blockActionsBody({ user: { id: user }, view: { id: source.viewId, type: 'home', blocks: source.blocks }, actions: [action] })
+        : blockActionsBody({
+            user: { id: user },
+            channel: { id: source.channel ?? CHANNEL },
+            message: { ts: source.ts ?? '', blocks: source.blocks } as never,
+            actions: [action],
+            response_url: slack.responseUrlFor({ user, channel: source.channel ?? CHANNEL, ts: source.ts }),
+          });
+      return sendToBot(url, body, SIGNING_SECRET);
+    },
+    clickInView: (view, actionId, user, value) =>
+      sendToBot(url, blockActionsBody({ user: { id: user }, view: { type: 'home', ...view }, actions: [{ action_id: actionId, value }] }), SIGNING_SECRET),
+    homeOpened: (user) =>
+      sendToBot(
+        url,
+        JSON.stringify({
+          token: 'legacy-verification-token', team_id: 'T0SHIPMATE', api_app_id: 'A0SHIPMATE', type: 'event_callback',
+          event_id: `Ev${Date.now()}${Math.floor(Math.random() * 1000)}`, event_time: Math.floor(Date.now() / 1000),
+          event: { type: 'app_home_opened', user, channel: `D${user.slice(1)}`, tab: 'home', event_ts: (Date.now() / 1000).toFixed(6) },
+        }),
+        SIGNING_SECRET,
+        { contentType: 'application/json' },
+      ),
     submitView: (view, user) => sendToBot(url, viewSubmissionBody({ user: { id: user }, view: view as never }), SIGNING_SECRET),
     statusMessage: (deployId, channel = CHANNEL) => slack.messages(channel).find((m) => !m.thread_ts && headerText(m).includes(`Deploy #${deployId} `)),
     async stop() {

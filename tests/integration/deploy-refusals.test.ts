@@ -24,7 +24,7 @@ async function nothingQueued(): Promise<void> {
 
 describe('/deploy refuses bad input privately', () => {
   it.each([
-    ['', /Which environment\?[\s\S]*Usage: `\/deploy <environment> \[ref\]`/],
+    ['', /Which environment\?[\s\S]*Usage: `\/deploy <environment> \[ref\] \[--dry-run\]`/],
     ['   ', /Which environment\?/],
     ['prodution v1', /no environment `prodution`\. Did you mean `production`\?[\s\S]*Environments: staging \(stage\), production \(prod\)/],
     ['stagin', /Did you mean `staging`\?/],
@@ -52,7 +52,8 @@ describe('/deploy refuses bad input privately', () => {
     for (const ref of ['v1.4.0', 'main', 'release/1.4', 'a1b2c3d', 'feature/JIRA-12_fix', '1.4.0-rc.1+build.5']) {
       expect(refProblem(ref)).toBeUndefined();
     }
-    expect(parseDeployText('prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0' });
+    expect(parseDeployText('prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: false });
+    expect(parseDeployText('prod v1.4.0 --dry-run', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: true });
   });
 
   it('refuses a user without a deployer role for production, logs and audits it', async () => {

@@ -1,0 +1,201 @@
+// The gate message of a pending deploy: the checklist (grouped as the config groups it, paged to stay
+// inside Block Kit's limits), the sign-offs given and still needed, and the buttons to act.
+import type { KnownBlock } from '@slack/types';
+import type { EnvironmentConfig } from '../src/config.js';
+import type { DeployRecord } from '../src/deploy-store.js';
+import { summarize } from '../src/gates.js';
+import { ACTIONS, approveValue, checklistBlockId } from './action-ids.js';
+import { escapeMrkdwn, mention, slackDate, truncate, utcDate } from './format.js';
+
+const MAX_OPTIONS = 10;
+/** Blocks a page of checklist sections may use; the rest of the message needs at most ~12. */
+const PAGE_BUDGET = 36;
+
+type Roles = (role: string) => string;
+
+function timeOf(at: number): string {
+  return utcDate(at).slice(11);
+}
+
+/** Checklist sections split into pages that each fit the block budget. */
+export function checklistPages(env: EnvironmentConfig): number[][] {
+  const pages: number[][] = [[]];
+  let used = 0;
+  env.checklist.forEach((section, i) => {
+    const manual = section.items.filter((it) => !it.check).length;
+    const cost = 1 + Math.ceil(manual / MAX_OPTIONS) + (section.items.length > manual ? 1 : 0);
+    if (used + cost > PAGE_BUDGET && (pages.at(-1)?.length ?? 0) > 0) {
+      pages.push([]);
+      used = 0;
+    }
+    pages.at(-1)?.push(i);
+    used += cost;
+  });
+  return pages;
+}
+
+function checklistBlocks(d: DeployRecord, env: EnvironmentConfig, page: number, forHome: boolean): KnownBlock[] {
+  const gates = d.gates;
+  if (!gates) return [];
+  const blocks: KnownBlock[] = [];
+  const pages = checklistPages(env);
+  const sections = pages[Math.min(page, pages.length - 1)] ?? [];
+  let n = 0;
+  for (const i of sections) {
+    const section = env.checklist[i];
+    if (!section) continue;
+    const done = section.items.filter((it) => gates.items[it.id]?.checked).length;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(section.section)}* — ${done}/${section.items.length}${done === section.items.length ? ' :white_check_mark:' : ''}` } });
+    const manual = section.items.filter((it) => !it.check);
+    for (let start = 0; start < manual.length; start += MAX_OPTIONS) {
+      const chunk = manual.slice(start, start + MAX_OPTIONS);
+      const options = chunk.map((it) => {
+        const state = gates.items[it.id];
+        // Option descriptions are plain text (no mentions), so who ticked it goes into the mrkdwn text.
+        const who = state?.checked && state.by ? ` — ${mention(state.by)} ${timeOf(state.at ?? 0)}` : '';
+        const text = `${truncate(escapeMrkdwn(it.text), 75 - who.length)}${who}`;
+        const description = it.text.length > 75 - who.length ? truncate(it.text, 75) : it.required ? 'required' : 'optional';
+        return { text: { type: 'mrkdwn' as const, text }, description: { type: 'plain_text' as const, text: description }, value: it.id };
+      });
+      const initial = options.filter((o) => gates.items[o.value]?.checked);
+      blocks.push({
+        type: 'actions',
+        block_id: checklistBlockId(d.id, forHome ? 1000 + n++ : n++),
+        elements: [{ type: 'checkboxes', action_id: ACTIONS.tickChecklist, options, ...(initial.length ? { initial_options: initial } : {}) }],
+      });
+    }
+    const auto = section.items.filter((it) => it.check);
+    if (auto.length) {
+      const lines = auto.map((it) => {
+        const s = gates.items[it.id];
+        const icon = s?.checked ? ':white_check_mark:' : s?.checking ? ':hourglass:' : ':x:';
+        const why = s?.checked ? `ticked by Shipmate: ${s.reason ?? 'check passed'}` : s?.checking ? 'checking…' : `check failed: ${s?.reason ?? 'not run yet'}`;
+        return `${icon} ${escapeMrkdwn(truncate(it.text, 120))} — _${escapeMrkdwn(truncate(why, 200))}_`;
+      });
+      blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(lines.join('\n'), 2900) }] });
+    }
+  }
+  return blocks;
+}
+
+function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): string {
+  const rules = env.approvals;
+  const gates = d.gates;
+  if (!rules || !gates) return '';
+  const lines = gates.approvals.map((a) => `:white_check_mark: ${roleName(a.role)} — ${mention(a.user)} at ${timeOf(a.at)} UTC`);
+  for (const e of gates.expired.slice(-5)) lines.push(`:hourglass: ${mention(e.user)}'s approval as ${roleName(e.role)} expired at ${timeOf(e.expiredAt)} UTC — approve again`);
+  const need = rules.required - gates.approvals.length;
+  if (need > 0) {
+    const open = rules.roles.filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)));
+    lines.push(`:hourglass: ${need} more from ${open.map(roleName).join(', ')}${rules.distinctRoles ? ' (each from a different role)' : ''}`);
+  }
+  const extra = [rules.allowRequester ? '' : `${mention(d.requestedBy)} asked for it and cannot approve it`, rules.expiresAfter ? `approvals expire after ${Math.round(rules.expiresAfter / 60_000)} min` : '']
+    .filter(Boolean)
+    .join(' · ');
+  return `*Sign-offs* — ${gates.approvals.length} of ${rules.required}\n${lines.join('\n')}${extra ? `\n_${extra}_` : ''}`;
+}
+
+function approveButtons(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): KnownBlock['type'] extends never ? never : Array<Record<string, unknown>> {
+  const rules = env.approvals;
+  const gates = d.gates;
+  if (!rules || !gates || gates.approvals.length >= rules.required) return [];
+  return rules.roles
+    .filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)))
+    .slice(0, 20)
+    .map((role) => ({ type: 'button', action_id: `${ACTIONS.approve}:${role}`, text: { type: 'plain_text', text: truncate(`Approve as ${roleName(role)}`, 75) }, style: 'primary', value: approveValue(d.id, role) }));
+}
+
+export function gateTitle(d: DeployRecord): string {
+  return `Gates for deploy #${d.id} · ${d.version} → ${d.env}`;
+}
+
+export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { statusLink?: string } = {}): { text: string; blocks: KnownBlock[] } {
+  const gates = d.gates;
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(`🧾 ${gateTitle(d)}`, 150), emoji: true } }];
+  if (!gates) return { text: gateTitle(d), blocks };
+  const summary = summarize(env, gates);
+  const ticked = Object.values(gates.items).filter((s) => s.checked).length;
+  const total = Object.keys(gates.items).length;
+  const approvedBy = gates.approvals.map((a) => `${mention(a.user)} (${roleName(a.role)})`).join(', ');
+
+  if (d.status !== 'pending') {
+    let head: string;
+    if (gates.rejected) head = `:no_entry: *Rejected* by ${mention(gates.rejected.user)} ${slackDate(gates.rejected.at)}: ${escapeMrkdwn(truncate(gates.rejected.reason, 1500))}`;
+    else if (gates.metAt) head = `:white_check_mark: *All gates met* ${slackDate(gates.metAt)} — deploy #${d.id} ${d.status === 'queued' || d.status === 'running' ? 'is running' : `is ${d.status}`}${opts.statusLink ? `: <${opts.statusLink}|status message>` : ' (see its status message)'}.`;
+    else head = `:no_entry_sign: *Cancelled*${d.cancelledBy ? ` by ${mention(d.cancelledBy)}` : ''} before its gates were met.`;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: head } });
+    const trail = [total ? `Checklist ${ticked}/${total}` : '', approvedBy ? `approved by ${approvedBy}` : '', `requested by ${mention(d.requestedBy)}`].filter(Boolean).join(' · ');
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(trail, 2900) }] });
+    return { text: `${gateTitle(d)}: ${gates.rejected ? 'rejected' : gates.metAt ? 'all gates met' : 'cancelled'}`, blocks };
+  }
+
+  const waiting = [
+    summary.missingItems.length ? `${summary.missingItems.length} checklist item${summary.missingItems.length === 1 ? '' : 's'}` : '',
+    summary.approvalsNeeded ? `${summary.approvalsNeeded} approval${summary.approvalsNeeded === 1 ? '' : 's'}` : '',
+  ].filter(Boolean).join(' and ');
+  blocks.push({
+    type: 'section',
+    text: { type: 'mrkdwn', text: `${mention(d.requestedBy)} wants to deploy \`${escapeMrkdwn(d.version)}\` to *${escapeMrkdwn(d.env)}*. It starts by itself once its gates are met.\n:hourglass: Waiting for ${waiting || 'nothing'}.` },
+  });
+  const pages = checklistPages(env);
+  const page = Math.min(gates.page, pages.length - 1);
+  if (env.checklist.length) {
+    blocks.push({ type: 'divider' });
+    blocks.push(...checklistBlocks(d, env, page, false));
+  }
+  const nav: Array<Record<string, unknown>> = [];
+  if (pages.length > 1) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Checklist page ${page + 1} of ${pages.length}` }] });
+    if (page > 0) nav.push({ type: 'button', action_id: `${ACTIONS.gatePage}:prev`, text: { type: 'plain_text', text: '◀ Previous sections' }, value: `${d.id}:${page - 1}` });
+    if (page < pages.length - 1) nav.push({ type: 'button', action_id: `${ACTIONS.gatePage}:next`, text: { type: 'plain_text', text: 'Next sections ▶' }, value: `${d.id}:${page + 1}` });
+  }
+  if (env.approvals) {
+    blocks.push({ type: 'divider' });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(signoffText(d, env, roleName), 2900) } });
+  }
+  const failedChecks = Object.values(gates.items).some((s) => s.auto && !s.checked && !s.checking);
+  const buttons = [
+    ...approveButtons(d, env, roleName),
+    ...(env.approvals ? [{ type: 'button', action_id: ACTIONS.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: d.id }] : []),
+    ...(failedChecks ? [{ type: 'button', action_id: ACTIONS.rerunChecks, text: { type: 'plain_text', text: 'Re-run checks' }, value: d.id }] : []),
+    ...nav,
+    {
+      type: 'button', action_id: ACTIONS.cancelDeploy, text: { type: 'plain_text', text: 'Withdraw' }, value: d.id,
+      confirm: { title: { type: 'plain_text', text: 'Withdraw this deploy?' }, text: { type: 'mrkdwn', text: `Deploy #${d.id} is dropped; its ticks and sign-offs stay in the log.` }, confirm: { type: 'plain_text', text: 'Withdraw' }, deny: { type: 'plain_text', text: 'Keep it' } },
+    },
+  ];
+  blocks.push({ type: 'actions', block_id: `gate_actions_${d.id}`, elements: buttons.slice(0, 25) as never });
+  return { text: `${gateTitle(d)}: waiting for ${waiting || 'nothing'}`, blocks };
+}
+
+/** The checklist and sign-off buttons for one pending deploy, for the App Home tab. */
+export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { canApprove: boolean; canTick: boolean }): KnownBlock[] {
+  const gates = d.gates;
+  if (!gates) return [];
+  const summary = summarize(env, gates);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*Deploy #${d.id}* · \`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}* by ${mention(d.requestedBy)}\nWaiting for ${summary.missingItems.length} checklist item(s) and ${summary.approvalsNeeded} approval(s).` } },
+  ];
+  if (opts.canTick && summary.missingItems.some((m) => !m.auto)) blocks.push(...checklistBlocks(d, env, gates.page, true).filter((b) => b.type === 'actions'));
+  if (opts.canApprove) {
+    const buttons = approveButtons(d, env, roleName);
+    if (buttons.length) blocks.push({ type: 'actions', block_id: `home_approve_${d.id}`, elements: [...buttons, { type: 'button', action_id: ACTIONS.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: d.id }] as never });
+  }
+  return blocks;
+}
+
+/** The reject modal: asks for the reason (required, so the requester learns why). */
+export function rejectModal(d: DeployRecord, callbackId: string, blockId: string, actionId: string) {
+  return {
+    type: 'modal' as const,
+    callback_id: callbackId,
+    private_metadata: d.id,
+    title: { type: 'plain_text' as const, text: truncate(`Reject deploy #${d.id}`, 24) },
+    submit: { type: 'plain_text' as const, text: 'Reject' },
+    close: { type: 'plain_text' as const, text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `\`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}*, requested by ${mention(d.requestedBy)}. The deploy will not run; they are told your reason.` } },
+      { type: 'input', block_id: blockId, label: { type: 'plain_text', text: 'Why are you rejecting it?' }, element: { type: 'plain_text_input', action_id: actionId, multiline: true, min_length: 5, max_length: 1000, placeholder: { type: 'plain_text', text: 'e.g. the migration has no rollback script yet' } } },
+    ] as KnownBlock[],
+  };
+}

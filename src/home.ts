@@ -1,0 +1,47 @@
+// The App Home tab: the user's pending sign-offs and unticked checklists, with buttons to act, and every environment's state.
+import type { App } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import { homeGateBlocks } from '../blocks/gate-message.js';
+import { deploysOverview } from '../commands/deploys.js';
+import { roleLabel } from './config.js';
+import type { Deps } from './deps.js';
+import { approvalProblem, summarize } from './gates.js';
+
+export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
+  const roleName = (r: string) => roleLabel(deps.config, r);
+  const held = await deps.roles.rolesOf(user);
+  const pending = (await deps.store.active()).filter((d) => d.status === 'pending' && d.gates);
+  const mine: KnownBlock[] = [];
+  for (const d of pending) {
+    const env = deps.config.environments.find((e) => e.name === d.env);
+    if (!env || !d.gates) continue;
+    const summary = summarize(env, d.gates);
+    const canApprove = summary.approvalsNeeded > 0 && (env.approvals?.roles ?? []).some((r) => !approvalProblem(env, d.gates!, d.requestedBy, user, r, held, roleName));
+    const canTick = summary.missingItems.some((m) => !m.auto) && (await deps.gates.mayTick(d, user));
+    if (!canApprove && !canTick) continue;
+    mine.push(...homeGateBlocks(d, env, roleName, { canApprove, canTick }), { type: 'divider' });
+  }
+  const overview = await deploysOverview(deps);
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Waiting for you', emoji: true } },
+    ...(mine.length ? mine : [{ type: 'section', text: { type: 'mrkdwn', text: 'Nothing needs your sign-off or a tick right now. :white_check_mark:' } } as KnownBlock]),
+    ...overview.blocks,
+  ];
+  // Home views hold at most 100 blocks; the overview goes last, so cut pending work first if needed.
+  return blocks.length > 100 ? [...blocks.slice(0, 99 - overview.blocks.length), { type: 'context', elements: [{ type: 'mrkdwn', text: '…more waiting; see the gate messages in the channels.' }] }, ...overview.blocks] : blocks;
+}
+
+export async function publishHome(deps: Deps, user: string): Promise<void> {
+  try {
+    await deps.slack.views.publish({ user_id: user, view: { type: 'home', blocks: await homeBlocks(deps, user) } });
+  } catch (err) {
+    deps.log.warn({ user, err: (err as Error).message }, 'home tab not published');
+  }
+}
+
+export function registerHome(app: App, deps: Deps): void {
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== 'home') return;
+    await publishHome(deps, event.user);
+  });
+}
