@@ -29,10 +29,13 @@ export const roleSchema = z.strictObject({
   groups: z.array(slackGroupId).default([]),
 });
 
+/** An argv entry; YAML reads `30` or `true` as numbers/booleans, which are meant as the text they show. */
+const arg = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
 const runStep = z.strictObject({
   name: z.string().min(1).max(80),
   /** argv, never a shell string: ["npm", "run", "deploy", "--", "{{version}}"]. */
-  run: z.array(z.string()).min(1),
+  run: z.array(arg).min(1),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(600_000),
@@ -60,7 +63,7 @@ export const stepSchema = z.union([runStep, httpStep]);
 
 /** An automatic checklist item is ticked by the bot when its check passes. */
 const checkSchema = z.union([
-  z.strictObject({ run: z.array(z.string()).min(1), timeout: duration.default(60_000) }),
+  z.strictObject({ run: z.array(arg).min(1), timeout: duration.default(60_000) }),
   z.strictObject({ http: z.string().min(1), expectStatus: z.number().int().default(200), timeout: duration.default(10_000) }),
 ]);
 
