@@ -45,7 +45,8 @@ export function isFinished(status: DeployStatus): boolean {
   return ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(status);
 }
 
-export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env'>): string {
+export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env' | 'kind' | 'rollbackFrom'>): string {
+  if (d.kind === 'rollback') return `Rollback #${d.id} · ${d.env} back to ${d.version}${d.rollbackFrom ? ` (from ${d.rollbackFrom})` : ''}`;
   return `Deploy #${d.id} · ${d.version} → ${d.env}`;
 }
 
@@ -59,7 +60,7 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; n
         ? `${STATUS_LABEL.running} — stopping (cancel requested by ${mention(d.cancelRequestedBy)})`
         : STATUS_LABEL[d.status];
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`🚀 ${deployTitle(d)}`, 150), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${d.kind === 'rollback' ? '⏪' : '🚀'} ${deployTitle(d)}`, 150), emoji: true } },
     {
       type: 'section',
       fields: [

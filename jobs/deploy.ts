@@ -67,6 +67,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
         ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),
+        ...(done.kind === 'rollback' ? [`rollback from ${escapeMrkdwn(done.rollbackFrom ?? 'unknown')}`] : []),
         ...(done.cancelledBy ? [`cancelled by <@${done.cancelledBy}>`] : []),
         ...gateNotes(done, (r) => roleLabel(config, r)),
         ...done.notes,

@@ -14,6 +14,8 @@ export interface DeployRequest {
   ref: string;
   user: string;
   channel: string;
+  /** A rollback puts back a version that succeeded here before; it skips the gates (it is the way out). */
+  rollbackFrom?: string;
 }
 
 export function cancelChannel(prefix: string): string {
@@ -47,7 +49,7 @@ export class DeployService {
   async request(req: DeployRequest): Promise<{ record: DeployRecord; position: number }> {
     const id = await this.store.nextId();
     const at = this.now();
-    const gated = hasGates(req.env);
+    const gated = hasGates(req.env) && req.rollbackFrom === undefined;
     const record = await this.store.create({
       id,
       env: req.env.name,
@@ -55,6 +57,7 @@ export class DeployService {
       version: req.ref,
       requestedBy: req.user,
       channel: req.channel,
+      ...(req.rollbackFrom !== undefined ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom } : {}),
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,

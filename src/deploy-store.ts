@@ -40,6 +40,9 @@ export interface DeployRecord {
   cancelRequestedBy?: string;
   cancelledBy?: string;
   error?: string;
+  /** 'rollback' deploys put a previous good version back; `rollbackFrom` is the version they replace. */
+  kind?: 'deploy' | 'rollback';
+  rollbackFrom?: string;
   /** Set when a worker shut down gracefully and handed the deploy back at a step boundary. */
   handedBack?: boolean;
   /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
@@ -146,7 +149,12 @@ export class DeployStore {
   }
 
   async setEnvState(state: EnvState): Promise<void> {
-    await this.redis.hset(this.key('env', state.env), 'current', JSON.stringify(state));
+    await this.redis
+      .multi()
+      .hset(this.key('env', state.env), 'current', JSON.stringify(state))
+      .lpush(this.key('env', state.env, 'history'), JSON.stringify(state))
+      .ltrim(this.key('env', state.env, 'history'), 0, 99)
+      .exec();
   }
 
   async envState(env: string): Promise<EnvState | undefined> {
@@ -157,6 +165,12 @@ export class DeployStore {
   /** Remembers that `version` succeeded on `env` (for promotion rules). */
   async markSucceeded(env: string, version: string, at: number): Promise<void> {
     await this.redis.hset(this.key('env', env, 'succeeded'), version, String(at));
+  }
+
+  /** The environment's successful deploys, newest first (for rollbacks). */
+  async history(env: string, count = 50): Promise<EnvState[]> {
+    const raws = await this.redis.lrange(this.key('env', env, 'history'), 0, count - 1);
+    return raws.map((r) => JSON.parse(r) as EnvState);
   }
 
   async hasSucceeded(env: string, version: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // Shipmate playground page: renders the stand-in's workspace (channels, Block Kit messages, threads, modals, App Home)
 // and sends what you do to the playground server, which turns it into signed Slack requests to the bot.
-/* global document, window, fetch, EventSource, localStorage, URLSearchParams, Node, setTimeout, clearTimeout */
+/* global document, window, fetch, EventSource, localStorage, URLSearchParams, Node, CSS, setTimeout, clearTimeout */
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,7 +21,7 @@ const EMOJI = {
   file_folder: '📁', scroll: '📜', label: '🏷️', bookmark: '🔖', loudspeaker: '📢', mega: '📣', busts_in_silhouette: '👥',
   bust_in_silhouette: '👤', crossed_fingers: '🤞', hammer: '🔨', test_tube: '🧪', label_tag: '🏷️', ok: '🆗', sos: '🆘',
   white_circle: '⚪', black_circle: '⚫', heavy_plus_sign: '➕', heavy_minus_sign: '➖', arrow_up: '⬆️', arrow_down: '⬇️',
-  hourglass_done: '⌛', calendar_spiral: '🗓️', spiral_calendar_pad: '🗓️', envelope: '✉️', inbox_tray: '📥', outbox_tray: '📤',
+  receipt: '🧾', hourglass_done: '⌛', calendar_spiral: '🗓️', spiral_calendar_pad: '🗓️', envelope: '✉️', inbox_tray: '📥', outbox_tray: '📤',
 };
 
 const ui = {
@@ -69,7 +69,7 @@ const MONO_EMOJI = {
   rotating_light: ['⚠', 'bad'], red_circle: ['●', 'bad'], large_green_circle: ['●', 'ok'], green_circle: ['●', 'ok'],
   large_yellow_circle: ['●', 'warn'], yellow_circle: ['●', 'warn'], large_blue_circle: ['●', 'run'], arrow_right: ['→', 'wait'],
   leftwards_arrow_with_hook: ['↩', 'run'], rewind: ['«', 'wait'], memo: ['✎', 'wait'], pencil: ['✎', 'wait'], pencil2: ['✎', 'wait'],
-  question: ['?', 'warn'], exclamation: ['!', 'bad'], heavy_exclamation_mark: ['!', 'bad'], zap: ['ϟ', 'warn'], sparkles: ['✦', 'ok'],
+  receipt: ['☰', 'wait'], question: ['?', 'warn'], exclamation: ['!', 'bad'], heavy_exclamation_mark: ['!', 'bad'], zap: ['ϟ', 'warn'], sparkles: ['✦', 'ok'],
 };
 
 /** True when this browser draws emoji in colour (checked once, by drawing ✅ on a canvas). */
@@ -171,6 +171,9 @@ function angle(inner) {
   }
   const url = decode(target);
   const text = decode(label || target);
+  // Links to a message in this workspace (chat.getPermalink) open it here instead of on slack.com.
+  const perma = /^https:\/\/[a-z0-9-]+\.slack\.com\/archives\/([CGD][A-Z0-9]+)\/p(\d{10})(\d{6})/.exec(url);
+  if (perma) return `<a href="#" class="permalink" data-goto-channel="${esc(perma[1])}" data-goto-ts="${perma[2]}.${perma[3]}">${esc(text)}</a>`;
   if (/^(https?:|mailto:)/i.test(url)) return `<a href="${esc(url)}" target="_blank" rel="noopener noreferrer">${esc(text)}</a>`;
   return esc(text);
 }
@@ -552,6 +555,21 @@ function channelMessages(id) {
   return ui.data.messages.filter((m) => m.channel === id && visible(m) && (!m.thread_ts || m.reply_broadcast));
 }
 
+/** Opens the channel of a message and brings the message (or the thread it is in) into view. */
+function showMessage(channelId, ts) {
+  const m = ui.data.messages.find((x) => x.channel === channelId && x.ts === ts && !x.local);
+  if (!m || !channel(channelId)) return toast('That message is not in this playground.');
+  go(channelId);
+  const top = m.thread_ts && !m.reply_broadcast ? ui.data.messages.find((x) => x.channel === channelId && x.ts === m.thread_ts && !x.local) : m;
+  if (top && top !== m) openThread(top);
+  const node = $('messages').querySelector(`[data-testid="message"][data-ts="${CSS.escape(top?.ts ?? ts)}"]`);
+  if (node) {
+    node.scrollIntoView({ block: 'center' });
+    node.classList.add('flash');
+    setTimeout(() => node.classList.remove('flash'), 1600);
+  }
+}
+
 function openThread(m) {
   ui.thread = { channel: m.channel, ts: m.ts, local: !!m.local };
   render();
@@ -564,6 +582,8 @@ function renderThread() {
   const parent = t && ui.data.messages.find((m) => m.channel === t.channel && m.ts === t.ts && !!m.local === t.local);
   if (!parent || ui.place === 'home' || parent.channel !== ui.place) {
     pane.hidden = true;
+    $('thread-messages').cache = new Map();
+    $('thread-messages').replaceChildren();
     return;
   }
   pane.hidden = false;
@@ -857,6 +877,11 @@ function start() {
     const target = e.target instanceof Node && e.target.nodeType === 1 ? e.target : e.target?.parentElement;
     const mention = target?.closest?.('.mention.channel');
     if (mention && channel(mention.dataset.channel)) go(mention.dataset.channel);
+    const link = target?.closest?.('a.permalink');
+    if (link) {
+      e.preventDefault();
+      showMessage(link.dataset.gotoChannel, link.dataset.gotoTs);
+    }
   });
   connect();
   void refresh().then(() => {

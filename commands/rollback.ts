@@ -1,0 +1,47 @@
+// /rollback <env> [version]: puts back the previous good version (or a named one that succeeded there before).
+import type { Deps } from '../src/deps.js';
+import { audit } from '../src/deploy-store.js';
+import { environmentNames, findEnvironment, nearestEnvironment } from '../src/environments.js';
+import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
+import { refProblem } from '../src/refs.js';
+import { commandListener } from './respond.js';
+
+export function createRollbackCommand(deps: Deps) {
+  return commandListener('/rollback', deps, async ({ command }, log) => {
+    const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one. Environments: ${environmentNames(deps.config)}.`;
+    const words = command.text.trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) throw new UserInputError('Which environment?', usage);
+    if (words.length > 2) throw new UserInputError('Too many words: give an environment and at most one version.', usage);
+    const [envName = '', wanted] = words;
+    const env = findEnvironment(deps.config, envName);
+    if (!env) {
+      const near = nearestEnvironment(deps.config, envName);
+      throw new UserInputError(`There is no environment \`${envName.slice(0, 40)}\`.${near ? ` Did you mean \`${near.name}\`?` : ''}`, usage);
+    }
+    if (wanted && refProblem(wanted)) throw new UserInputError(`\`${wanted.slice(0, 60).replace(/`/g, "'")}\` ${refProblem(wanted)}.`, usage);
+    if (!(await deps.roles.mayDeploy(env, command.user_id))) {
+      await audit(deps.redis, deps.prefix, { action: 'rollback.refused', user: command.user_id, env: env.name });
+      throw new NotAuthorizedError(`You may not roll back ${env.name}: that needs the ${env.deployers.join(' or ')} role.`);
+    }
+    const current = await deps.store.envState(env.name);
+    const history = await deps.store.history(env.name);
+    const good = [...new Set(history.map((h) => h.version))];
+    let target: string | undefined;
+    if (wanted) {
+      if (!good.includes(wanted)) {
+        throw new UserInputError(`\`${wanted}\` never succeeded on ${env.name}, so it is not a known good version to roll back to.${good.length ? ` Versions that did: ${good.slice(0, 8).map((v) => `\`${v}\``).join(', ')}.` : ''}`, usage);
+      }
+      target = wanted;
+    } else {
+      target = good.find((v) => v !== current?.version);
+      if (!target) throw new UserInputError(`Nothing to roll back to: ${env.name} has no earlier good version than ${current ? `\`${current.version}\`` : 'what runs now'}. Name one with \`/rollback ${env.name} <version>\`.`);
+    }
+    const { record, position } = await deps.deploys.request({ env, ref: target, user: command.user_id, channel: command.channel_id, rollbackFrom: current?.version });
+    await audit(deps.redis, deps.prefix, { action: 'rollback.requested', user: command.user_id, env: env.name, deployId: record.id, detail: `${current?.version ?? '?'} -> ${target}` });
+    log.info({ deployId: record.id, env: env.name, target, from: current?.version }, 'rollback queued');
+    return {
+      reply: `Rolling ${env.name} back to \`${target}\`${current ? ` (from \`${current.version}\`)` : ''} — rollback #${record.id}, queued, position ${Math.max(1, position)}. It skips the gates and runs ${env.name}'s steps with \`${target}\`.`,
+      after: () => deps.messenger.sync(record.id),
+    };
+  });
+}
