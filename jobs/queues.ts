@@ -32,10 +32,14 @@ export class DeployQueues {
     config: Config,
     connection: Redis,
     readonly prefix: string,
+    onError: (queue: string, err: Error) => void = () => undefined,
   ) {
     this.gates = new Queue<GateJobData>(GATES_QUEUE, { connection, prefix });
+    this.gates.on('error', (err) => onError(GATES_QUEUE, err));
     for (const env of config.environments) {
-      this.byEnv.set(env.name, new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix }));
+      const q = new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix });
+      q.on('error', (err) => onError(q.name, err));
+      this.byEnv.set(env.name, q);
     }
   }
 

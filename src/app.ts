@@ -75,7 +75,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
   const store = new DeployStore(redis, prefix);
-  const queues = new DeployQueues(opts.config, redis, prefix);
+  const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
   const roles = new RoleDirectory(opts.config, slack, log);
   const messenger = new StatusMessenger(store, slack, opts.config, log);
   const now = opts.now ?? Date.now;
