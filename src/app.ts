@@ -16,7 +16,7 @@ import { GateService } from './gate-service.js';
 import type { Deps } from './deps.js';
 import type { Logger } from './logger.js';
 import { createMasker } from './mask.js';
-import { createMetricsRegistry, opsRoutes } from './ops.js';
+import { createMetrics, opsRoutes } from './ops.js';
 import { RoleDirectory } from './policy.js';
 import { createRedis } from './redis.js';
 import { StatusMessenger } from './status-message.js';
@@ -77,15 +77,15 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const store = new DeployStore(redis, prefix);
   const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
   const roles = new RoleDirectory(opts.config, slack, log);
-  const messenger = new StatusMessenger(store, slack, opts.config, log);
+  const metrics = createMetrics();
+  const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
   const now = opts.now ?? Date.now;
   const deploys = new DeployService(opts.config, store, queues, messenger, roles, redis, prefix, log, now);
   const gates = new GateService(opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, env);
   const deps: Deps = { config: opts.config, log, redis, store, queues, slack, roles, mask: createMasker(opts.config.secrets, env), messenger, deploys, gates, prefix, now, stepEnv: env };
   await queues.init();
 
-  const registry = createMetricsRegistry();
-  const routes = opsRoutes(deps, registry);
+  const routes = opsRoutes(deps, metrics.registry);
   let app: InstanceType<typeof App> | undefined;
   let httpReceiver: InstanceType<typeof HTTPReceiver> | undefined;
   let plainServer: Server | undefined;

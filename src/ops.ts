@@ -1,14 +1,25 @@
 // /healthz and /metrics: Redis reachability, queue counts and version; prom-client metrics plus BullMQ's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from './deps.js';
 
 export const VERSION = process.env.npm_package_version ?? '0.1.0';
 
-export function createMetricsRegistry(): Registry {
+export interface DeployMetrics {
+  registry: Registry;
+  /** One count per finished deploy, by environment and final status. */
+  deploys: Counter<'env' | 'status' | 'kind'>;
+  duration: Histogram<'env' | 'status'>;
+}
+
+export function createMetrics(): DeployMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'shipmate_' });
-  return registry;
+  return {
+    registry,
+    deploys: new Counter({ name: 'shipmate_deploys_total', help: 'Finished deploys by environment, status and kind', labelNames: ['env', 'status', 'kind'], registers: [registry] }),
+    duration: new Histogram({ name: 'shipmate_deploy_duration_seconds', help: 'Deploy duration from first step to end', labelNames: ['env', 'status'], buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600], registers: [registry] }),
+  };
 }
 
 export async function health(deps: Pick<Deps, 'redis' | 'queues'>): Promise<{ status: number; body: Record<string, unknown> }> {

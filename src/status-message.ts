@@ -8,6 +8,7 @@ import { gateMessageBlocks } from '../blocks/gate-message.js';
 import { roleLabel, type Config } from './config.js';
 import type { DeployRecord, DeployStore, LogEntry } from './deploy-store.js';
 import type { Logger } from './logger.js';
+import type { DeployMetrics } from './ops.js';
 
 export class StatusMessenger {
   constructor(
@@ -15,6 +16,7 @@ export class StatusMessenger {
     private readonly slack: WebClient,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly metrics?: DeployMetrics,
   ) {}
 
   /** Queue position: 1 means next in line (or running); only this environment's deploys count. */
@@ -139,6 +141,8 @@ export class StatusMessenger {
   async recordLog(entry: LogEntry): Promise<void> {
     const first = await this.store.appendLog(entry);
     if (!first) return;
+    this.metrics?.deploys.inc({ env: entry.env, status: entry.status, kind: entry.notes.some((n) => n.startsWith('rollback from')) ? 'rollback' : 'deploy' });
+    if (entry.durationMs !== undefined) this.metrics?.duration.observe({ env: entry.env, status: entry.status }, entry.durationMs / 1000);
     const channel = this.config.channels.deployLog;
     if (!channel) return;
     try {

@@ -125,6 +125,25 @@ describe('graceful shutdown', () => {
   }, 60_000);
 });
 
+describe('cancel across processes', () => {
+  it('a Stop click handled by the app process terminates the command running in a worker process', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    startWorker();
+    const id = idFrom((await app.command('/deploy', 'fragile v6', 'U0ALICE')).json.text);
+    await eventually(() => lines('fragile', id).some((l) => l.startsWith('start apply')), 20_000, 'apply to start');
+    const msg = await eventually(() => app.statusMessage(id));
+    const clicked = Date.now();
+    await app.click(msg, 'shipmate_cancel_deploy', 'U0ALICE');
+    const record = await eventually(async () => {
+      const r = await app.shipmate.deps.store.get(id);
+      return r?.status === 'cancelled' ? r : undefined;
+    }, 10_000, 'the deploy to be cancelled');
+    expect(Date.now() - clicked).toBeLessThan(5_000); // well before the 6 s step would have ended
+    expect(record.steps.map((s) => s.status)).toEqual(['passed', 'cancelled', 'skipped']);
+    expect(lines('fragile', id).some((l) => l.startsWith('end apply'))).toBe(false);
+  }, 40_000);
+});
+
 describe('scaled out', () => {
   it('two worker processes never run two deploys of one environment at once', async () => {
     for (const w of workers) w.child.kill('SIGKILL');
