@@ -230,7 +230,7 @@ export class GateService {
     const env = this.env(record);
     const rules = env.approvals;
     if (!rules || rules.notify === 'none') return;
-    const link = record.gates?.gateTs ? await this.permalink(record.channel, record.gates.gateTs) : undefined;
+    const link = record.gates?.gateTs ? await this.messenger.permalink(record.channel, record.gates.gateTs) : undefined;
     const text = `<@${record.requestedBy}> asks for your sign-off on deploy #${record.id}: \`${record.version}\` → *${record.env}*.${link ? ` <${link}|Open the gate message>` : ''} You can also approve from Shipmate's Home tab.`;
     try {
       if (rules.notify === 'group') {
@@ -248,14 +248,6 @@ export class GateService {
       }
     } catch (err) {
       this.log.warn({ deployId: record.id, err: (err as Error).message }, 'could not notify approvers');
-    }
-  }
-
-  private async permalink(channel: string, ts: string): Promise<string | undefined> {
-    try {
-      return (await this.slack.chat.getPermalink({ channel, message_ts: ts })).permalink;
-    } catch {
-      return undefined;
     }
   }
 

@@ -88,7 +88,7 @@ export class StatusMessenger {
     });
   }
 
-  private async permalink(channel: string, ts: string): Promise<string | undefined> {
+  async permalink(channel: string, ts: string): Promise<string | undefined> {
     try {
       return (await this.slack.chat.getPermalink({ channel, message_ts: ts })).permalink;
     } catch {
