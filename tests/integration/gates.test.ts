@@ -13,6 +13,7 @@ roles:
   engineers: { users: [U0ALICE, U0BOB] }
   tech_lead: { label: Tech Lead, users: [U0TARA, U0ALICE] }
   security_lead: { label: Security Lead, users: [U0SAM] }
+  security_team: { label: Security Team, groups: [S0SECURITY] }
   product_owner: { label: Product Owner, users: [U0PRIYA, U0TARA] }
 channels: { deployLog: C0DEPLOYLOG }
 environments:
@@ -20,6 +21,10 @@ environments:
     postDeploySignoff: { role: product_owner, label: Product team }
     steps:
       - { name: Deploy, run: [node, -e, "console.log('staging up')"] }
+  - name: sandbox
+    approvals: { required: 1, roles: [security_team], notify: group }
+    steps:
+      - { name: Deploy, run: [node, -e, "console.log('sandbox up')"] }
   - name: production
     aliases: [prod]
     deployers: [engineers]
@@ -253,6 +258,21 @@ describe('checklist and approvals', () => {
     await bot.click(gate, `${ACTIONS.approve}:tech_lead`, 'U0TARA', `${id}:tech_lead`);
     await eventually(() => bot.slack.ephemerals('U0TARA').find((m) => (m.text ?? '').includes('was rejected')));
     expect(bot.statusMessage(id)).toBeUndefined();
+  });
+});
+
+describe('user groups', () => {
+  it('mentions the approvers’ user group in the gate thread, and its members may approve', async () => {
+    bot.slack.addUserGroup({ id: 'S0SECURITY', handle: 'security', users: ['U0GROUPIE'] });
+    const res = await bot.command('/deploy', 'sandbox v1', 'U0ALICE');
+    const id = idFrom(res.json.text);
+    const gate = await freshGate(id);
+    const mention = await eventually(() => bot.slack.thread(CHANNEL, gate.ts).find((m) => (m.text ?? '').includes('<!subteam^S0SECURITY>')));
+    expect(mention.text).toContain(`sign-off on deploy #${id}`);
+    await bot.click(gate, `${ACTIONS.approve}:security_team`, 'U0BOB');
+    await eventually(() => bot.slack.ephemerals('U0BOB').find((m) => (m.text ?? '').includes('do not hold the Security Team role')));
+    await bot.click(gate, `${ACTIONS.approve}:security_team`, 'U0GROUPIE');
+    await eventually(async () => (await record(id)).status === 'succeeded', 10_000, 'the sandbox deploy');
   });
 });
 
