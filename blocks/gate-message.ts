@@ -14,7 +14,7 @@ const PAGE_BUDGET = 36;
 type Roles = (role: string) => string;
 
 function timeOf(at: number): string {
-  return utcDate(at).slice(11);
+  return utcDate(at).slice(11, 16);
 }
 
 /** Checklist sections split into pages that each fit the block budget. */

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../src/logger.js';
-import type { SlackStandin, StandinChannel, StandinMessage, StandinView } from '../src/slack-standin/server.js';
+import type { SlackStandin, StandinMessage, StandinView } from '../src/slack-standin/server.js';
 import type { DemoUser } from './demo-workspace.js';
 import type { ActionInput, BotReply, SlackBridge, StateValues } from './slack-bridge.js';
 
@@ -15,7 +15,6 @@ export interface PlaygroundServerOptions {
   standin: SlackStandin;
   bridge: SlackBridge;
   users: DemoUser[];
-  channels: StandinChannel[];
   /** Where the bot's own HTTP server listens; /healthz and /metrics are passed through to it. */
   botOrigin: string;
   log: Logger;
@@ -85,6 +84,8 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
   const closedViews = new Set<string>();
   /** ts of the bot's reply to a command → the command, so the page can say what the reply answers. */
   const acks = new Map<string, string>();
+  /** ts of a command's reply → when the command was sent: Slack shows the reply before what the bot posts after acking. */
+  const ackOrder = new Map<string, string>();
   const changes = new EventEmitter();
   const onStandinChange = (e: { type: string }) => changes.emit('change', { type: e.type });
   standin.events.on('change', onStandinChange);
@@ -136,7 +137,7 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
         { id: 'USLACKBOT', name: 'slackbot', real_name: 'Slackbot', is_bot: true, roles: [] },
       ],
       channels: snapshot.channels,
-      messages: [...snapshot.messages.filter((m) => !m.deleted), ...local].sort((a, b) => Number(a.ts) - Number(b.ts)),
+      messages: [...snapshot.messages.filter((m) => !m.deleted), ...local].sort((a, b) => Number(ackOrder.get(a.ts) ?? a.ts) - Number(ackOrder.get(b.ts) ?? b.ts)),
       views: snapshot.views.map((v) => ({ ...v, closed: closedViews.has(v.id) })),
       acks: Object.fromEntries(acks),
     };
@@ -154,15 +155,18 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
       slackbotSays(user, channel, `\`${name}\` is not a valid command. Shipmate's commands are ${bridge.commands.map((c) => `\`${c}\``).join(', ')}.`);
       return { ok: false, error: 'unknown_command' };
     }
+    const sentTs = nextTs();
     const reply = await bridge.command({ user, channel, command: cmd, text: rest.trim() });
     if (reply.status !== 200) {
       slackbotSays(user, channel, `\`${cmd}\` failed with the error "${reply.error ?? 'dispatch_failed'}"`);
       return failed(reply);
     }
     if (reply.json) {
-      const ts = await bridge.showAck({ user, channel, ack: reply.json });
+      const { ts, error } = await bridge.showAck({ user, channel, ack: reply.json });
+      if (error) slackbotSays(user, channel, `Shipmate answered \`${cmd}\`, but Slack would not show the reply: ${error}.`);
       if (ts) {
         acks.set(ts, `${cmd}${rest.trim() ? ` ${rest.trim()}` : ''}`);
+        ackOrder.set(ts, sentTs);
         changes.emit('change', { type: 'ack' });
       }
     }

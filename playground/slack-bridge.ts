@@ -114,11 +114,14 @@ export class SlackBridge {
     return this.send(body);
   }
 
-  /** Shows a command's ack body the way Slack does: an ephemeral (or in-channel) message from the bot. Returns its ts. */
-  async showAck(p: { user: string; channel: string; ack: Json }): Promise<string | undefined> {
+  /**
+   * Shows a command's ack body the way Slack does: an ephemeral (or in-channel) message from the bot. Returns its ts,
+   * or why Slack would not have shown it (invalid_blocks…).
+   */
+  async showAck(p: { user: string; channel: string; ack: Json }): Promise<{ ts?: string; error?: string }> {
     const { standin } = this.opts;
     const { text, blocks } = p.ack;
-    if (typeof text !== 'string' && !Array.isArray(blocks)) return undefined;
+    if (typeof text !== 'string' && !Array.isArray(blocks)) return {};
     const inChannel = p.ack.response_type === 'in_channel';
     const res = await fetch(standin.responseUrlFor({ user: p.user, channel: p.channel }), {
       method: 'POST',
@@ -126,11 +129,12 @@ export class SlackBridge {
       body: JSON.stringify({ response_type: inChannel ? 'in_channel' : 'ephemeral', text: text ?? '', ...(Array.isArray(blocks) ? { blocks } : {}) }),
     });
     if (!res.ok) {
-      this.opts.log.warn({ status: res.status, body: await res.text() }, 'playground could not show a command reply');
-      return undefined;
+      const body = (await res.json().catch(() => ({}))) as Json;
+      this.opts.log.warn({ status: res.status, body }, 'playground could not show a command reply');
+      return { error: typeof body.error === 'string' ? body.error : `http_${res.status}` };
     }
     const shown = inChannel ? standin.messages(p.channel) : standin.ephemerals(p.user).filter((m) => m.channel === p.channel);
-    return shown.filter((m) => m.text === (text ?? '')).at(-1)?.ts;
+    return { ts: shown.filter((m) => m.text === (text ?? '')).at(-1)?.ts };
   }
 
   /** A click (button, checkbox, select) on a message in a channel or a thread. */

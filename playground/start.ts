@@ -44,6 +44,7 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
     throw new Error('The playground runs the app and the workers in one process: drop --role worker, or set SLACK_BOT_TOKEN (and SLACK_API_URL) to run a worker on its own.');
   }
   const log = opts.log.child({ component: 'playground' });
+  if (opts.role === 'app') log.warn('playground with --role app: no worker runs in this process, so deploys wait in their queues');
   const signingSecret = randomBytes(24).toString('hex');
   const botToken = `xoxb-playground-${randomBytes(12).toString('hex')}`;
   const users = demoUsers(opts.config);
@@ -73,7 +74,7 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
     const names = new Map(users.map((u) => [u.id, u.name]));
     const bridge = new SlackBridge({ botUrl: `${botOrigin}/slack/events`, signingSecret, standin, userName: (id) => names.get(id) ?? id.toLowerCase(), log });
     const host = opts.host ?? '127.0.0.1';
-    const server = await startPlaygroundServer({ standin, bridge, users, channels, botOrigin, log, port: opts.port ?? 3000, host }).catch((err: NodeJS.ErrnoException) => {
+    const server = await startPlaygroundServer({ standin, bridge, users, botOrigin, log, port: opts.port ?? 3000, host }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new Error(`Port ${opts.port ?? 3000} is in use: set PORT to another port for the playground.`) : err;
     });
     stops.push(() => server.close());

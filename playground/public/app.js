@@ -62,10 +62,10 @@ const decode = (s) => String(s ?? '').replace(/&lt;/g, '<').replace(/&gt;/g, '>'
  */
 const MONO_EMOJI = {
   white_check_mark: ['✔', 'ok'], heavy_check_mark: ['✔', 'ok'], ballot_box_with_check: ['☑', 'ok'], x: ['✖', 'bad'],
-  heavy_multiplication_x: ['✖', 'bad'], warning: ['⚠', 'warn'], hourglass: ['⧗', 'wait'], hourglass_flowing_sand: ['⧗', 'wait'],
+  heavy_multiplication_x: ['✖', 'bad'], warning: ['⚠', 'warn'], hourglass: ['◷', 'wait'], hourglass_flowing_sand: ['◷', 'wait'],
   arrows_counterclockwise: ['↻', 'run'], repeat: ['↻', 'run'], double_vertical_bar: ['‖', 'wait'], no_entry_sign: ['⊘', 'bad'],
   no_entry: ['⊖', 'bad'], stop_sign: ['⊖', 'bad'], white_square: ['☐', 'wait'], white_large_square: ['☐', 'wait'], fast_forward: ['»', 'wait'],
-  rocket: ['➚', 'run'], information_source: ['ℹ', 'run'], lock: ['⚿', 'warn'], clipboard: ['☰', 'wait'], tada: ['★', 'ok'],
+  rocket: ['➚', 'run'], information_source: ['ℹ', 'run'], lock: ['◆', 'warn'], clipboard: ['☰', 'wait'], tada: ['★', 'ok'],
   rotating_light: ['⚠', 'bad'], red_circle: ['●', 'bad'], large_green_circle: ['●', 'ok'], green_circle: ['●', 'ok'],
   large_yellow_circle: ['●', 'warn'], yellow_circle: ['●', 'warn'], large_blue_circle: ['●', 'run'], arrow_right: ['→', 'wait'],
   leftwards_arrow_with_hook: ['↩', 'run'], rewind: ['«', 'wait'], memo: ['✎', 'wait'], pencil: ['✎', 'wait'], pencil2: ['✎', 'wait'],
@@ -511,7 +511,7 @@ function messageNode(m, { inThread = false } = {}) {
   h('div', { class: 'msg-body' },
     h('div', { class: 'meta' },
       h('span', { class: 'author' }, author),
-      isBot || slackbot ? h('span', { class: 'badge' }, 'APP') : null,
+      isBot ? h('span', { class: 'badge' }, 'APP') : null,
       h('time', { datetime: date.toISOString(), title: date.toString() }, fmtTime(m.ts)),
       m.edited ? h('span', { class: 'edited', 'data-testid': 'edited' }, '(edited)') : null),
     m.ephemeral ? h('div', { class: 'eph-note', 'data-testid': 'ephemeral-note' }, 'Only visible to you', ack ? h('span', {}, ' · reply to ', h('code', {}, ack)) : null) : null,
@@ -619,6 +619,14 @@ function missingRequired(root) {
     const filled = state && Object.entries(state).some(([k, v]) => k !== 'type' && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0));
     if (!filled) errors[b.dataset.blockId] = 'Please fill out this required field.';
   }
+  // Slack checks min_length in the client too, before anything reaches the app.
+  for (const input of root.querySelectorAll('.b-input [minlength]')) {
+    const min = Number(input.getAttribute('minlength'));
+    const blockId = input.closest('.b-input').dataset.blockId;
+    if (input.value.length > 0 && input.value.length < min && !errors[blockId]) {
+      errors[blockId] = `Please enter at least ${min} characters (you have ${input.value.length}).`;
+    }
+  }
   return errors;
 }
 
@@ -650,7 +658,7 @@ function renderModal() {
     button.disabled = false;
     if (res.errors) setErrors(dialog, res.errors);
   };
-  dialog = h('form', { class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title, 'data-testid': 'modal', 'data-view-id': v.id, onsubmit: submit },
+  dialog = h('form', { novalidate: true, class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title, 'data-testid': 'modal', 'data-view-id': v.id, onsubmit: submit },
     h('header', {}, h('h2', { html: textHtml(view.title) }), h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', onclick: close }, '✕')),
     h('div', { class: 'modal-body' }, (view.blocks ?? []).map((b, i) => block(b, i, ctx))),
     h('footer', {},
@@ -671,7 +679,12 @@ function renderHome() {
   if (key === ui.homeKey && section.childElementCount > 0) return;
   ui.homeKey = key;
   if (!v) {
-    section.replaceChildren(h('div', { class: 'empty', 'data-testid': 'home-empty' }, 'Shipmate has not published a Home tab for you yet.'));
+    // Right after app_home_opened the bot is still building the view; say so for a moment.
+    const opening = ui.homeRequested && Date.now() - ui.homeRequested < 3000;
+    if (opening) setTimeout(() => { ui.homeKey = null; render(); }, 3100 - (Date.now() - ui.homeRequested));
+    ui.homeKey = opening ? null : key;
+    section.replaceChildren(h('div', { class: 'empty', 'data-testid': opening ? 'home-opening' : 'home-empty' },
+      opening ? 'Opening Shipmate’s Home tab…' : 'Shipmate has not published a Home tab for you yet.'));
     return;
   }
   let content;
@@ -694,12 +707,14 @@ function myDms() {
   return ui.data.channels.filter((c) => (c.is_im ? c.user === ui.user : c.id.startsWith('D') && (c.members ?? []).includes(ui.user)));
 }
 
+/** Messages that arrived since the page loaded (or since this user last looked at the channel), for the sidebar counts. */
 function unread(id) {
   const key = `${ui.user}:${id}`;
   const msgs = channelMessages(id);
-  const latest = msgs[msgs.length - 1]?.ts ?? '0';
-  if (ui.seen[key] === undefined || id === ui.place) ui.seen[key] = latest;
-  return msgs.filter((m) => Number(m.ts) > Number(ui.seen[key])).length;
+  ui.loadedAt ??= ui.data.messages[ui.data.messages.length - 1]?.ts ?? '0';
+  if (id === ui.place) ui.seen[key] = msgs[msgs.length - 1]?.ts ?? '0';
+  const since = Number(ui.seen[key] ?? ui.loadedAt);
+  return msgs.filter((m) => Number(m.ts) > since).length;
 }
 
 function navButton(label, place, testid) {
@@ -801,6 +816,7 @@ function switchUser(id) {
 /** Opening the Home tab sends app_home_opened to the bot, like Slack does each time. */
 function openHome() {
   ui.homeKey = null;
+  ui.homeRequested = Date.now();
   void post('/api/home', { user: ui.user });
 }
 

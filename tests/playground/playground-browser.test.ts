@@ -28,6 +28,8 @@ let pg: Playground;
 let browser: Browser;
 let page: Page;
 const logs = memoryLog();
+/** Screenshots written so far (each test checks they exist). */
+const shots: string[] = [];
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
@@ -106,6 +108,31 @@ async function watchUntilSucceeded(status: Locator, timeoutMs: number): Promise<
   }
 }
 
+/**
+ * The production gate message of `version`: tick every checklist box as the requester (waiting for the bot to show
+ * each tick), then approve as the tech lead and as the security lead (the requester cannot approve their own deploy).
+ */
+async function passGates(version: string, opts: { screenshot?: string; beforeApprovals?: (gate: Locator) => Promise<void> } = {}): Promise<void> {
+  const gate = headed(new RegExp(`Gates for deploy #\\d+ · ${version.replace(/\./g, '\\.')} → production`));
+  await gate.getByRole('checkbox').first().waitFor();
+  for (;;) {
+    const box = gate.locator('input[type="checkbox"]:not(:checked)').first();
+    if ((await box.count()) === 0) break;
+    const value = await box.getAttribute('value');
+    await box.click();
+    await gate.locator(`input[type="checkbox"][value="${value}"]:checked`).waitFor();
+  }
+  if (opts.screenshot) shots.push(await shot(opts.screenshot));
+  await opts.beforeApprovals?.(gate);
+  await actAs('U0DEMOTARA');
+  await gate.getByRole('button', { name: 'Approve as Tech Lead' }).click();
+  await gate.getByRole('button', { name: 'Approve as Tech Lead' }).waitFor({ state: 'detached' });
+  await actAs('U0DEMOSAM');
+  await gate.getByRole('button', { name: 'Approve as Security Lead' }).click();
+  await gate.getByRole('button', { name: 'Approve as Security Lead' }).waitFor({ state: 'detached' });
+  await actAs('U0DEMOALEX');
+}
+
 async function shot(name: string): Promise<string> {
   const path = `${SHOTS}/${name}.png`;
   await page.screenshot({ path });
@@ -115,7 +142,6 @@ async function shot(name: string): Promise<string> {
 // ------------------------------------------------------------------ tests
 
 describe('playground in a browser', () => {
-  const shots: string[] = [];
 
   it.skipIf(!HAVE_CHROMIUM)('runs deploys from typed slash commands: private reply, live status, confirm + cancel, thread, deploy log, Home', async () => {
     expect(await page.getByTestId('user-switcher').inputValue()).toBe('U0DEMOALEX');
@@ -166,10 +192,10 @@ describe('playground in a browser', () => {
     expect(await entry.textContent()).toContain('Alex Morgan');
     shots.push(await shot('deploy-log'));
 
-    // the App Home tab (app_home_opened → views.publish)
+    // the App Home tab: opening it sends app_home_opened; the bot publishes the view (views.publish)
     await page.getByTestId('nav-home').click();
     const home = page.getByTestId('home');
-    await home.locator('.blocks, [data-testid="home-empty"]').first().waitFor();
+    await home.locator('.blocks').filter({ hasText: 'staging' }).waitFor();
     shots.push(await shot('home'));
 
     for (const file of shots) expect(existsSync(file), file).toBe(true);
@@ -181,25 +207,21 @@ describe('playground in a browser', () => {
     await openChannel('releases');
     await type('/deploy prod v1.0.0');
     await ephemeral(/v1\.0\.0.*production/).waitFor();
-    const gate = headed(/Gates for deploy #\d+ · v1\.0\.0 → production/);
-    await gate.getByRole('checkbox').first().waitFor();
-
-    // tick every box, one at a time, waiting for the bot to show each tick
-    for (;;) {
-      const box = gate.locator('input[type="checkbox"]:not(:checked)').first();
-      if ((await box.count()) === 0) break;
-      const value = await box.getAttribute('value');
-      await box.click();
-      await gate.locator(`input[type="checkbox"][value="${value}"]:checked`).waitFor();
-    }
-    shots.push(await shot('production-gates'));
-
-    // sign-offs from two other people holding two different roles (the requester cannot approve)
-    await actAs('U0DEMOTARA');
-    await gate.getByRole('button', { name: 'Approve as Tech Lead' }).click();
-    await gate.getByRole('button', { name: 'Approve as Tech Lead' }).waitFor({ state: 'detached' });
-    await actAs('U0DEMOSAM');
-    await gate.getByRole('button', { name: 'Approve as Security Lead' }).click();
+    await passGates('v1.0.0', {
+      screenshot: 'production-gates',
+      // Reject opens a modal (views.open); an empty reason is stopped under the input; Cancel closes it.
+      beforeApprovals: async (gate) => {
+        await actAs('U0DEMOOLLIE');
+        await gate.getByRole('button', { name: 'Reject' }).click();
+        const modal = page.getByTestId('modal');
+        await modal.waitFor();
+        await modal.getByTestId('modal-submit').click();
+        await modal.getByTestId('input-error').filter({ hasText: /required/ }).waitFor();
+        shots.push(await shot('modal'));
+        await modal.getByRole('button', { name: 'Cancel' }).click();
+        await modal.waitFor({ state: 'detached' });
+      },
+    });
 
     const status = headed(/Deploy #\d+ · v1\.0\.0 → production/);
     await status.waitFor({ timeout: 15_000 });
@@ -212,19 +234,29 @@ describe('playground in a browser', () => {
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 
-  // Needs /rollback (skipped until it is a registered command). Rolls production back from the version above.
+  // Needs /rollback (skipped until it is a registered command) and the gates. Production first gets a second
+  // version (through dev and staging, promotion rules), then /rollback prod puts v1.0.0 back.
   it.skipIf(!HAVE_CHROMIUM || !ROLLBACK_READY || !GATES_READY)('/rollback prod answers privately and rolls production back', async () => {
     await actAs('U0DEMOALEX');
     await openChannel('releases');
+    for (const env of ['dev', 'staging']) {
+      await type(`/deploy ${env} v1.1.0`);
+      await watchUntilSucceeded(headed(new RegExp(`· v1\\.1\\.0 → ${env}`)), 20_000);
+    }
+    await type('/deploy prod v1.1.0');
+    await passGates('v1.1.0');
+    await watchUntilSucceeded(headed(/Deploy #\d+ · v1\.1\.0 → production/), 30_000);
+
+    await actAs('U0DEMOALEX');
     await type('/rollback prod');
-    const reply = ephemeral(/roll/i);
-    await reply.waitFor();
-    shots.push(await shot('rollback-reply'));
-    // A rollback runs like a deploy: a status message in the channel that ends Succeeded.
-    const status = headed(/roll ?back/i);
-    await status.waitFor({ timeout: 15_000 });
+    await ephemeral(/Rolling production back to v1\.0\.0/).waitFor();
+    // A rollback runs like a deploy, without the gates: a status message that ends Succeeded.
+    const status = headed(/Rollback #\d+ · production back to v1\.0\.0/);
+    await status.waitFor();
     await watchUntilSucceeded(status, 30_000);
     shots.push(await shot('rollback'));
+    await openChannel('deploy-log');
+    await messages().filter({ hasText: 'production' }).filter({ hasText: 'rollback from v1.1.0' }).last().waitFor();
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 });
