@@ -1,6 +1,7 @@
 // The gate message of a pending deploy: the checklist (grouped as the config groups it, paged to stay
 // inside Block Kit's limits), the sign-offs given and still needed, and the buttons to act.
 import type { KnownBlock } from '@slack/types';
+import ms from 'ms';
 import type { EnvironmentConfig } from '../src/config.js';
 import type { DeployRecord } from '../src/deploy-store.js';
 import { summarize } from '../src/gates.js';
@@ -89,7 +90,7 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
     const open = rules.roles.filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)));
     lines.push(`:hourglass: ${need} more from ${open.map(roleName).join(', ')}${rules.distinctRoles ? ' (each from a different role)' : ''}`);
   }
-  const extra = [rules.allowRequester ? '' : `${mention(d.requestedBy)} asked for it and cannot approve it`, rules.expiresAfter ? `approvals expire after ${Math.round(rules.expiresAfter / 60_000)} min` : '']
+  const extra = [rules.allowRequester ? '' : `${mention(d.requestedBy)} asked for it and cannot approve it`, rules.expiresAfter ? `approvals expire after ${ms(rules.expiresAfter, { long: true })}` : '']
     .filter(Boolean)
     .join(' · ');
   return `*Sign-offs* — ${gates.approvals.length} of ${rules.required}\n${lines.join('\n')}${extra ? `\n_${extra}_` : ''}`;

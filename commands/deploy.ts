@@ -1,4 +1,5 @@
 // /deploy <env> [ref]: validates the request, checks who may deploy, queues the deploy, replies privately.
+import ms from 'ms';
 import { z } from 'zod';
 import type { Config } from '../src/config.js';
 import { audit } from '../src/deploy-store.js';
@@ -24,7 +25,7 @@ async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user
     const names = rules.roles.map((r) => roleLabel(deps.config, r));
     const eligible = new Set(rules.roles.flatMap((r) => deps.config.roles[r]?.users ?? []));
     if (!rules.allowRequester) eligible.delete(user);
-    lines.push(`:lock: Approvals: ${rules.required} from ${names.join(', ')}${rules.distinctRoles ? ', each from a different role' : ''}${rules.allowRequester ? '' : '; you cannot approve your own deploy'}${rules.expiresAfter ? `; approvals expire after ${Math.round(rules.expiresAfter / 60_000)} min` : ''}. Who can approve: ${[...eligible].map((u) => `<@${u}>`).join(', ') || 'members of the roles\' user groups'}.`);
+    lines.push(`:lock: Approvals: ${rules.required} from ${names.join(', ')}${rules.distinctRoles ? ', each from a different role' : ''}${rules.allowRequester ? '' : '; you cannot approve your own deploy'}${rules.expiresAfter ? `; approvals expire after ${ms(rules.expiresAfter, { long: true })}` : ''}. Who can approve: ${[...eligible].map((u) => `<@${u}>`).join(', ') || 'members of the roles\' user groups'}.`);
   } else lines.push(':white_check_mark: Approvals: none.');
   if (env.postDeploySignoff) lines.push(`:memo: After the deploy: a sign-off by ${env.postDeploySignoff.label ?? roleLabel(deps.config, env.postDeploySignoff.role)}.`);
   lines.push(`Steps: ${env.steps.map((s, i) => `${i + 1}. ${s.name}`).join(' · ')}`);

@@ -26,7 +26,7 @@ export async function runStep(step: StepConfig, vars: DeployVars, stepEnv: NodeJ
     const argv = step.run.map((a) => renderTemplate(a, vars));
     const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
     const res = await runCommand(argv, { cwd: step.cwd, env: { ...stringEnv(stepEnv), SHIPMATE_ENV: vars.env, SHIPMATE_VERSION: vars.version, SHIPMATE_REF: vars.ref, SHIPMATE_USER: vars.user, SHIPMATE_DEPLOY_ID: vars.deployId, ...env }, timeoutMs: step.timeout, signal });
-    const header = `$ ${argv.join(' ')}\n`;
+    const header = `$ ${argv.map(displayArg).join(' ')}\n`;
     if (res.spawnError) return { ok: false, cancelled: false, output: header + res.output, error: `could not start ${argv[0]}: ${res.spawnError}` };
     if (res.cancelled) return { ok: false, cancelled: true, output: header + res.output, exitCode: res.exitCode, error: 'stopped (cancelled)' };
     if (res.timedOut) return { ok: false, cancelled: false, output: header + res.output, exitCode: res.exitCode, error: `timed out after ${Math.round(step.timeout / 1000)} s` };
@@ -37,6 +37,13 @@ export async function runStep(step: StepConfig, vars: DeployVars, stepEnv: NodeJ
   const res = await httpCheck(spec, signal);
   if (res.cancelled) return { ok: false, cancelled: true, output: res.output, error: 'stopped (cancelled)' };
   return { ok: res.ok, cancelled: false, output: res.output, error: res.ok ? undefined : `check failed after ${res.attempts} attempt${res.attempts === 1 ? '' : 's'}` };
+}
+
+/** How an argument is shown above a step's output: one line, long inline scripts shortened. */
+function displayArg(arg: string): string {
+  const flat = arg.replace(/\s*\n\s*/g, ' ').trim();
+  const short = flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+  return /[\s'"]/.test(short) ? `'${short.replace(/'/g, "'\\''")}'` : short;
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
