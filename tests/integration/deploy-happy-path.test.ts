@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockLimitProblems } from '../../src/slack-standin/block-limits.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { BOT_TOKEN, CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 
 let bot: TestBot;
 let redisUrl: string;
@@ -49,6 +49,7 @@ describe('/deploy happy path', () => {
     expect(allText(thread[1]!)).toContain('migrating as U0ALICE');
     expect(JSON.stringify(bot.slack.calls)).not.toContain('sekrit-deploy-token-42');
     expect(bot.logs.raw()).not.toContain('sekrit-deploy-token-42');
+    expect(bot.logs.raw()).not.toContain(BOT_TOKEN);
 
     // exactly one deployment-log entry
     const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG'), 5000, 'log entry');
