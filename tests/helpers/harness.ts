@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { createShipmate, type Shipmate, type ShipmateOptions } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -188,4 +189,30 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false | nu
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((ok) => setTimeout(ok, 40));
   }
+}
+
+/**
+ * Registers beforeAll/afterAll that start one redis-server and one bot for the test file.
+ * Returns a getter: the bot exists only once beforeAll has run.
+ */
+export function useTestBot(opts: Omit<TestBotOptions, 'redisUrl'>): () => TestBot {
+  let bot: TestBot | undefined;
+  beforeAll(async () => {
+    bot = await startTestBot({ ...opts, redisUrl: (await startRedis()).url });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await stopRedis();
+  });
+  return () => {
+    if (!bot) throw new Error('the test bot is not started yet');
+    return bot;
+  };
+}
+
+/** The deploy number in a reply such as "… (deploy #12) …" or "rollback #3". */
+export function deployIdFrom(text: string): string {
+  const m = /(?:deploy|rollback) #(\d+)/i.exec(text);
+  if (!m?.[1]) throw new Error(`no deploy number in: ${text}`);
+  return m[1];
 }

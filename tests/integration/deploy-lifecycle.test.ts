@@ -1,18 +1,14 @@
 // Failing and timed-out steps, one deploy per environment at a time, and the Cancel button.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
 import { readAudit } from '../../src/deploy-store.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { CHANNEL, allText, eventually, type TestBot, useTestBot } from '../helpers/harness.js';
 
+const useBot = useTestBot({ configYaml: PIPELINE_YAML });
 let bot: TestBot;
-
-beforeAll(async () => {
-  bot = await startTestBot({ configYaml: PIPELINE_YAML, redisUrl: (await startRedis()).url });
-});
-afterAll(async () => {
-  await bot?.stop();
-  await stopRedis();
+beforeEach(() => {
+  bot = useBot();
 });
 
 async function finished(id: string) {

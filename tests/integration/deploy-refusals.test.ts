@@ -1,18 +1,14 @@
 // Bad input, unauthorized users and forged requests: a clear private reply, nothing enqueued, nothing posted.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/deploy-store.js';
 import { sendToBot, slashCommandBody } from '../../src/slack-standin/requests.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { SIGNING_SECRET, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { SIGNING_SECRET, type TestBot, useTestBot } from '../helpers/harness.js';
 
+const useBot = useTestBot({ configYaml: PIPELINE_YAML });
 let bot: TestBot;
-
-beforeAll(async () => {
-  bot = await startTestBot({ configYaml: PIPELINE_YAML, redisUrl: (await startRedis()).url });
-});
-afterAll(async () => {
-  await bot?.stop();
-  await stopRedis();
+beforeEach(() => {
+  bot = useBot();
 });
 
 async function nothingQueued(): Promise<void> {

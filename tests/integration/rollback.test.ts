@@ -1,18 +1,15 @@
 // /rollback: back to the previous good version (or a named one that succeeded there), through the same queue.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { allText, deployIdFrom, eventually, headerText, type TestBot, useTestBot } from '../helpers/harness.js';
 
+const useBot = useTestBot({ configYaml: PIPELINE_YAML });
 let bot: TestBot;
-beforeAll(async () => {
-  bot = await startTestBot({ configYaml: PIPELINE_YAML, redisUrl: (await startRedis()).url });
-});
-afterAll(async () => {
-  await bot?.stop();
-  await stopRedis();
+beforeEach(() => {
+  bot = useBot();
 });
 
-const idFrom = (text: string) => /(?:deploy|rollback) #(\d+)/.exec(text)?.[1] ?? '';
+const idFrom = deployIdFrom;
 async function done(id: string) {
   return eventually(async () => {
     const r = await bot.shipmate.deps.store.get(id);
