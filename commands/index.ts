@@ -1,14 +1,19 @@
-// Registers every slash command; SLASH_COMMANDS is checked against manifest.yml by a test.
+// Registers every slash command. SLASH_COMMANDS comes from the same table, and a test checks it
+// against manifest.yml, so a command can't be registered without being declared (or the reverse).
 import type { App } from '@slack/bolt';
 import type { Deps } from '../src/deps.js';
 import { createDeployCommand } from './deploy.js';
 import { createDeploysCommand } from './deploys.js';
 import { createRollbackCommand } from './rollback.js';
 
-export const SLASH_COMMANDS = ['/deploy', '/deploys', '/rollback'] as const;
+const COMMANDS = {
+  '/deploy': createDeployCommand,
+  '/deploys': createDeploysCommand,
+  '/rollback': createRollbackCommand,
+} as const;
+
+export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;
 
 export function registerCommands(app: App, deps: Deps): void {
-  app.command('/deploy', createDeployCommand(deps));
-  app.command('/deploys', createDeploysCommand(deps));
-  app.command('/rollback', createRollbackCommand(deps));
+  for (const [name, create] of Object.entries(COMMANDS)) app.command(name, create(deps));
 }
