@@ -95,7 +95,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const boltLogger = slackLogger(log);
     const clientOptions = { slackApiUrl: opts.slack.apiUrl };
     if (opts.slack.appToken) {
-      const receiver = new SocketModeReceiver({ appToken: opts.slack.appToken, logger: boltLogger, customRoutes: routes, installerOptions: { port: opts.port ?? 3000 } });
+      // installerOptions.clientOptions reaches the Socket Mode client's own WebClient (apps.connections.open).
+      const receiver = new SocketModeReceiver({ appToken: opts.slack.appToken, logger: boltLogger, customRoutes: routes, installerOptions: { port: opts.port ?? 3000, clientOptions } });
       app = new App({ token: opts.slack.botToken, receiver, logger: boltLogger, clientOptions });
     } else {
       if (!opts.slack.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');

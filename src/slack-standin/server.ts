@@ -18,6 +18,8 @@ export interface SlackStandinOptions {
   host?: string;
   /** When set, calls bearing another token get invalid_auth (and calls without one not_authed). */
   token?: string;
+  /** The app-level token (xapp-…) accepted by apps.connections.open, for Socket Mode. */
+  appToken?: string;
   /** Default 'UBOT00001'. */
   botUserId?: string;
   /** Default 'B0SHIPMATE'. */
@@ -56,6 +58,8 @@ export interface SlackStandin {
   addChannel(c: StandinChannel): void;
   addUserGroup(g: StandinUserGroup): void;
   state(): ReturnType<Store['snapshot']>;
+  /** The WebSocket URL apps.connections.open hands out (a Socket Mode server the caller runs). */
+  setSocketModeUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     botUserId: opts.botUserId ?? 'UBOT00001', botId: opts.botId ?? 'B0SHIPMATE', teamId: opts.teamId ?? 'T0SHIPMATE',
     appId: opts.appId ?? 'A0SHIPMATE', teamDomain: 'shipmate',
   });
+  let socketModeUrl: string | undefined;
   opts.users?.forEach((u) => store.addUser(u));
   opts.channels?.forEach((c) => store.addChannel(c));
   opts.usergroups?.forEach((g) => store.addUserGroup(g));
@@ -174,7 +179,10 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         return send(res, out.status, out.body, out.headers);
       }
       let body: Record<string, unknown>;
-      if (opts.token !== undefined && !token) body = { ok: false, error: 'not_authed' };
+      if (method === 'apps.connections.open') {
+        // Socket Mode: only the app-level token may open a connection, as on Slack.
+        body = !token ? { ok: false, error: 'not_authed' } : token !== opts.appToken ? { ok: false, error: 'invalid_auth' } : socketModeUrl ? { ok: true, url: socketModeUrl } : { ok: false, error: 'internal_error' };
+      } else if (opts.token !== undefined && !token) body = { ok: false, error: 'not_authed' };
       else if (opts.token !== undefined && token !== opts.token) body = { ok: false, error: 'invalid_auth' };
       else {
         const handler = methods[method];
@@ -262,6 +270,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     addChannel: (c) => store.addChannel(c),
     addUserGroup: (g) => store.addUserGroup(g),
     state: () => store.snapshot(),
+    setSocketModeUrl: (url: string) => {
+      socketModeUrl = url;
+    },
     close: () => new Promise<void>((resolve, reject) => {
       for (const res of sse) res.end();
       server.close((err) => (err ? reject(err) : resolve()));
