@@ -72,7 +72,9 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const slack = new WebClient(opts.slack.botToken, {
     slackApiUrl: opts.slack.apiUrl,
     logger: slackLogger(log),
-    retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
+    // Each call gives up after 10 s and is retried 3 times (429s wait for Retry-After).
+    timeout: 10_000,
+    retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
   const store = new DeployStore(redis, prefix);
   const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));

@@ -10,6 +10,9 @@ import type { DeployRecord, DeployStore, LogEntry } from './deploy-store.js';
 import type { Logger } from './logger.js';
 import type { DeployMetrics } from './ops.js';
 
+/** Longer than one Slack call with its retries, so a slow post is never duplicated by the next writer. */
+const LOCK_MS = 60_000;
+
 export class StatusMessenger {
   constructor(
     private readonly store: DeployStore,
@@ -35,7 +38,7 @@ export class StatusMessenger {
    * latest record, so the message never goes backwards.
    */
   async sync(id: string): Promise<void> {
-    await this.store.withLock(`status:${id}`, 10_000, async () => {
+    await this.store.withLock(`status:${id}`, LOCK_MS, async () => {
       const record = await this.store.get(id);
       // A deploy waiting for its gates has only its gate message; the status message comes once it is queued.
       if (!record || record.queuedAt === undefined) return;
@@ -65,7 +68,7 @@ export class StatusMessenger {
 
   /** Posts or updates the gate message (checklist and sign-offs) of a deploy that has gates. */
   async syncGate(id: string): Promise<void> {
-    await this.store.withLock(`gate:${id}`, 10_000, async () => {
+    await this.store.withLock(`gate:${id}`, LOCK_MS, async () => {
       const record = await this.store.get(id);
       const env = record && this.config.environments.find((e) => e.name === record.env);
       if (!record?.gates || !env) return;

@@ -93,3 +93,23 @@ describe('/deploy happy path', () => {
     expect(metrics).toMatch(/shipmate_deploy_duration_seconds_count\{env="staging",status="succeeded"\} 1/);
   });
 });
+
+describe('when Slack fails', () => {
+  it('the deploy still runs to the end and its log entry is stored', async () => {
+    const other = await startTestBot({ configYaml: PIPELINE_YAML, redisUrl });
+    try {
+      other.slack.failNext('*', { error: 'internal_error' }, 10_000);
+      const res = await other.command('/deploy', 'stage v9.9.9', 'U0ALICE');
+      expect(res.json.text).toContain('Deploying `v9.9.9`');
+      const record = await eventually(async () => {
+        const r = await other.shipmate.deps.store.get('1');
+        return r?.status === 'succeeded' ? r : undefined;
+      }, 15_000, 'the deploy to succeed with Slack down');
+      expect(record.statusTs).toBeUndefined();
+      expect((await other.shipmate.deps.store.recentLog(5)).map((e) => e.version)).toEqual(['v9.9.9']);
+      expect(other.logs.lines().some((l) => l.msg === 'status message not delivered')).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  });
+});
