@@ -64,10 +64,6 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       r.finishedAt = deps.now();
       for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
     });
-    if (done.status === 'succeeded') {
-      await store.setEnvState({ env: done.env, version: done.version, ref: done.ref, deployId: done.id, deployedBy: done.requestedBy, at: done.finishedAt ?? deps.now() });
-      await store.markSucceeded(done.env, done.version, done.finishedAt ?? deps.now());
-    }
     await messenger.sync(id);
     await messenger.recordLog({
       deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status,
@@ -195,6 +191,10 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       }
       await messenger.sync(id);
     }
+    // The environment's state moves first: once the record says succeeded, promotion rules already see it.
+    const at = deps.now();
+    await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, deployId: id, deployedBy: start.requestedBy, at });
+    await store.markSucceeded(start.env, start.version, at);
     await finish(id, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';

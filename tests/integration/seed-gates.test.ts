@@ -95,7 +95,7 @@ describe('Ontos ML Workbench', () => {
     await approve(b, id, 'U0ONTOSOPS1', 'ops_lead');
     const started = await eventually(async () => ((await rec(b, id)).status !== 'pending' ? rec(b, id) : undefined));
     expect(['queued', 'running', 'failed', 'succeeded']).toContain(started.status);
-    expect(started.gates?.approvals.map((a) => a.role)).toEqual(['tech_lead', 'product_owner', 'security_lead', 'ops_lead']);
+    expect(started.gates?.approvals.map((a) => a.role).sort()).toEqual(['ops_lead', 'product_owner', 'security_lead', 'tech_lead']);
   }, 60_000);
 
   it('staging: one tech lead approval, then a product team sign-off from the user group', async () => {
