@@ -133,6 +133,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
         await new Promise<void>((ok) => plainServer?.listen(port, opts.host ?? '0.0.0.0', ok));
         port = (plainServer.address() as AddressInfo).port;
       }
+      void roles.warm();
       log.info({ role, port, mode: opts.slack.appToken ? 'socket' : 'http' }, 'shipmate started');
       return { port };
     },

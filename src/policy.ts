@@ -7,6 +7,7 @@ const GROUP_TTL_MS = 5 * 60_000;
 
 export class RoleDirectory {
   private groups = new Map<string, { users: Set<string>; at: number }>();
+  private refreshing = new Set<string>();
 
   constructor(
     private readonly config: Config,
@@ -42,9 +43,29 @@ export class RoleDirectory {
     return this.hasAnyRole(user, env.deployers);
   }
 
+  /** Loads every configured group's members (at start-up), so requests find them cached. */
+  async warm(): Promise<void> {
+    const groups = new Set(Object.values(this.config.roles).flatMap((r) => r.groups));
+    await Promise.all([...groups].map((g) => this.fetchGroup(g)));
+  }
+
+  /**
+   * Members of a user group. A cached answer is used even when stale and refreshed in the background, so a
+   * slash command's ack never waits on Slack; only a group never seen before is looked up in the request.
+   */
   private async groupMembers(group: string): Promise<Set<string>> {
     const cached = this.groups.get(group);
-    if (cached && this.now() - cached.at < GROUP_TTL_MS) return cached.users;
+    if (cached) {
+      if (this.now() - cached.at >= GROUP_TTL_MS && !this.refreshing.has(group)) {
+        this.refreshing.add(group);
+        void this.fetchGroup(group).finally(() => this.refreshing.delete(group));
+      }
+      return cached.users;
+    }
+    return this.fetchGroup(group);
+  }
+
+  private async fetchGroup(group: string): Promise<Set<string>> {
     try {
       const res = await this.client.usergroups.users.list({ usergroup: group });
       const users = new Set(res.users ?? []);
@@ -52,7 +73,7 @@ export class RoleDirectory {
       return users;
     } catch (err) {
       this.log.warn({ group, err: (err as Error).message }, 'user group lookup failed');
-      return cached?.users ?? new Set();
+      return this.groups.get(group)?.users ?? new Set();
     }
   }
 }
