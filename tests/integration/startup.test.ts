@@ -47,6 +47,10 @@ describe('start-up', () => {
     }, 20_000, `/healthz (output: ${main.output()})`);
     expect(health).toMatchObject({ ok: true, redis: 'reachable' });
     expect(existsSync(join(data, 'redis'))).toBe(true);
+    // with Slack credentials nothing of the playground starts: no page, no stand-in API
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/api/state`)).status).toBe(404);
+    expect(main.output()).not.toContain('playground');
     main.child.kill('SIGTERM');
     expect(await main.exited).toBe(0);
     expect(readdirSync(join(data, 'redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
