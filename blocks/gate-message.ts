@@ -96,12 +96,13 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
   return `*Sign-offs* — ${gates.approvals.length} of ${rules.required}\n${lines.join('\n')}${extra ? `\n_${extra}_` : ''}`;
 }
 
-function approveButtons(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): KnownBlock['type'] extends never ? never : Array<Record<string, unknown>> {
+function approveButtons(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, onlyRoles?: ReadonlySet<string>): Array<Record<string, unknown>> {
   const rules = env.approvals;
   const gates = d.gates;
   if (!rules || !gates || gates.approvals.length >= rules.required) return [];
   return rules.roles
     .filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)))
+    .filter((r) => !onlyRoles || onlyRoles.has(r))
     .slice(0, 20)
     .map((role) => ({ type: 'button', action_id: `${ACTIONS.approve}:${role}`, text: { type: 'plain_text', text: truncate(`Approve as ${roleName(role)}`, 75) }, style: 'primary', value: approveValue(d.id, role) }));
 }
@@ -170,7 +171,7 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
 }
 
 /** The checklist and sign-off buttons for one pending deploy, for the App Home tab. */
-export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { canApprove: boolean; canTick: boolean }): KnownBlock[] {
+export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { canApprove: boolean; canTick: boolean; heldRoles?: ReadonlySet<string> }): KnownBlock[] {
   const gates = d.gates;
   if (!gates) return [];
   const summary = summarize(env, gates);
@@ -179,7 +180,8 @@ export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName
   ];
   if (opts.canTick && summary.missingItems.some((m) => !m.auto)) blocks.push(...checklistBlocks(d, env, gates.page, true).filter((b) => b.type === 'actions'));
   if (opts.canApprove) {
-    const buttons = approveButtons(d, env, roleName);
+    // On the Home tab each person sees only the roles they hold (the channel message shows them all).
+    const buttons = approveButtons(d, env, roleName, opts.heldRoles);
     if (buttons.length) blocks.push({ type: 'actions', block_id: `home_approve_${d.id}`, elements: [...buttons, { type: 'button', action_id: ACTIONS.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: d.id }] as never });
   }
   return blocks;

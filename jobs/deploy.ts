@@ -5,7 +5,7 @@ import type { EnvironmentConfig, StepConfig } from '../src/config.js';
 import { escapeMrkdwn } from '../blocks/format.js';
 import { roleLabel } from '../src/config.js';
 import type { Deps } from '../src/deps.js';
-import { gateNotes } from '../src/gate-service.js';
+import { gateNotes, refusalNotes } from '../src/gate-service.js';
 import type { DeployRecord } from '../src/deploy-store.js';
 import { httpCheck } from '../src/steps/http-check.js';
 import { runCommand } from '../src/steps/run-command.js';
@@ -73,6 +73,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         ...(done.kind === 'rollback' ? [`rollback from ${escapeMrkdwn(done.rollbackFrom ?? 'unknown')}`] : []),
         ...(done.cancelledBy ? [`cancelled by <@${done.cancelledBy}>`] : []),
         ...gateNotes(done, (r) => roleLabel(config, r)),
+        ...(await refusalNotes(deps.redis, deps.prefix, done.id)),
         ...done.notes,
       ],
     });

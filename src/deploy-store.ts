@@ -216,17 +216,30 @@ export interface AuditEntry {
   detail?: string;
 }
 
-/** The audit trail: a capped Redis stream of who did what, when (refusals included). */
+/**
+ * The audit trail: a capped Redis stream of who did what, when (refusals included), plus a per-deploy
+ * stream so a deploy's own trail can be read back for its log entry.
+ */
 export async function audit(redis: Redis, prefix: string, entry: AuditEntry, at = Date.now()): Promise<void> {
   const fields = Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-  await redis.xadd(`${prefix}:audit`, 'MAXLEN', '~', '100000', '*', ...fields);
+  const tx = redis.multi().xadd(`${prefix}:audit`, 'MAXLEN', '~', '100000', '*', ...fields);
+  if (entry.deployId) tx.xadd(`${prefix}:audit:deploy:${entry.deployId}`, 'MAXLEN', '~', '1000', '*', ...fields);
+  await tx.exec();
 }
 
-export async function readAudit(redis: Redis, prefix: string, count = 100): Promise<Array<AuditEntry & { at: number }>> {
-  const rows = await redis.xrevrange(`${prefix}:audit`, '+', '-', 'COUNT', count);
+function auditRows(rows: Array<[string, string[]]>): Array<AuditEntry & { at: number }> {
   return rows.map(([, flat]) => {
     const o: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string;
     return { action: o.action ?? '', user: o.user ?? '', deployId: o.deployId, env: o.env, detail: o.detail, at: Number(o.at) };
   });
+}
+
+/** One deploy's trail, oldest first. */
+export async function readDeployAudit(redis: Redis, prefix: string, deployId: string): Promise<Array<AuditEntry & { at: number }>> {
+  return auditRows(await redis.xrange(`${prefix}:audit:deploy:${deployId}`, '-', '+'));
+}
+
+export async function readAudit(redis: Redis, prefix: string, count = 100): Promise<Array<AuditEntry & { at: number }>> {
+  return auditRows(await redis.xrevrange(`${prefix}:audit`, '+', '-', 'COUNT', count));
 }

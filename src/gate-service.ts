@@ -3,7 +3,7 @@
 import { escapeMrkdwn } from '../blocks/format.js';
 import type { DeployQueues } from '../jobs/queues.js';
 import { roleLabel, type Config, type EnvironmentConfig } from './config.js';
-import { audit, type DeployRecord, type DeployStore } from './deploy-store.js';
+import { audit, readDeployAudit, type DeployRecord, type DeployStore } from './deploy-store.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from './errors/index.js';
 import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gates.js';
 import type { Logger } from './logger.js';
@@ -156,7 +156,7 @@ export class GateService {
     if (after.status !== 'rejected' || after.gates?.rejected?.user !== user) throw new ConflictError(`Deploy #${id} is no longer waiting for its gates.`);
     await audit(this.redis, this.prefix, { action: 'deploy.rejected', user, deployId: id, env: after.env, detail: reason }, at);
     await this.messenger.syncGate(id);
-    await this.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName)] });
+    await this.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.redis, this.prefix, id))] });
     try {
       await this.slack.chat.postEphemeral({ channel: after.channel, user: after.requestedBy, text: `:no_entry: <@${user}> rejected your deploy #${id} (\`${after.version}\` → ${after.env}): ${escapeMrkdwn(reason)}` });
     } catch (err) {
@@ -277,6 +277,14 @@ export class GateService {
     await this.messenger.recordSignoff(after, `${rule.label ?? this.roleName(rule.role)} sign-off by <@${user}>`);
     return after;
   }
+}
+
+/** Refused attempts on this deploy (approvals, ticks, rejections, sign-offs), for its log entry. */
+export async function refusalNotes(redis: Redis, prefix: string, deployId: string): Promise<string[]> {
+  const refused = (await readDeployAudit(redis, prefix, deployId)).filter((e) => e.action.endsWith('.refused'));
+  if (refused.length === 0) return [];
+  const what = (action: string) => action.replace(/\.refused$/, '').replace('checklist', 'tick').replace('approval', 'approve').replace('rejection', 'reject');
+  return [`refused: ${refused.slice(0, 10).map((e) => `${what(e.action)} by <@${e.user}>`).join(', ')}${refused.length > 10 ? ` and ${refused.length - 10} more` : ''}`];
 }
 
 /** What the deployment-log entry says about a deploy's gates. */

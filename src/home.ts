@@ -19,7 +19,7 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
     const canApprove = summary.approvalsNeeded > 0 && (env.approvals?.roles ?? []).some((r) => !approvalProblem(env, d.gates!, d.requestedBy, user, r, held, roleName));
     const canTick = summary.missingItems.some((m) => !m.auto) && (await deps.gates.mayTick(d, user));
     if (!canApprove && !canTick) continue;
-    mine.push(...homeGateBlocks(d, env, roleName, { canApprove, canTick }), { type: 'divider' });
+    mine.push(...homeGateBlocks(d, env, roleName, { canApprove, canTick, heldRoles: held }), { type: 'divider' });
   }
   const overview = await deploysOverview(deps);
   const blocks: KnownBlock[] = [

@@ -191,6 +191,7 @@ describe('checklist and approvals', () => {
     const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes(`Deploy #${id}`)));
     expect(allText(log)).toContain('checklist 4/5 ticked by');
     expect(allText(log)).toContain('approved by <@U0TARA> (Tech Lead), <@U0SAM> (Security Lead)');
+    expect(allText(log)).toContain('refused: tick by <@U0MALLORY>, approve by <@U0ALICE>, approve by <@U0BOB>');
     const trail = (await readAudit(bot.shipmate.deps.redis, bot.prefix)).filter((e) => e.deployId === id).map((e) => e.action);
     expect(trail).toEqual(expect.arrayContaining(['deploy.requested', 'checklist.auto-ticked', 'checklist.ticked', 'approval.given', 'approval.refused', 'gates.met']));
     expect(trail.filter((t) => t === 'gates.met')).toHaveLength(1);
@@ -307,6 +308,7 @@ describe('App Home', () => {
     const text = JSON.stringify(home.blocks);
     expect(text).toContain('Waiting for you');
     expect(text).toContain(`${ACTIONS.approve}:product_owner`);
+    expect(text).not.toContain(`${ACTIONS.approve}:security_lead`); // only the roles Priya holds
     expect(text).toContain('*production* (prod)');
     expect(blockLimitProblems(home.blocks, 'home')).toEqual([]);
     const view = [...bot.slack.views.values()].find((v) => v.kind === 'home' && v.user === 'U0PRIYA');
