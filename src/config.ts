@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import ms from 'ms';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { templateProblems } from './template.js';
 
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
 export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
@@ -145,6 +146,24 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: ['environments', i, ...path], message: `role "${role}" is not defined under roles` });
         }
       }
+      // {{variables}} are checked here, so a typo stops start-up instead of failing a deploy half-way.
+      env.steps.forEach((step, k) => {
+        const texts: Array<[string, (string | number)[]]> =
+          'run' in step
+            ? [...step.run.map((a, n): [string, (string | number)[]] => [a, ['run', n]]), ...Object.entries(step.env).map(([key, v]): [string, (string | number)[]] => [v, ['env', key]])]
+            : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
+        for (const [text, path] of texts) {
+          for (const problem of templateProblems(text)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, ...path], message: `${problem} (use {{env}}, {{version}}, {{ref}}, {{user}} or {{deployId}})` });
+        }
+      });
+      env.checklist.forEach((section, s) =>
+        section.items.forEach((item, k) => {
+          const texts = item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [];
+          for (const text of texts) {
+            for (const problem of templateProblems(text)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'checklist', s, 'items', k, 'check'], message: problem });
+          }
+        }),
+      );
       const ids = new Set<string>();
       env.checklist.forEach((section, s) =>
         section.items.forEach((item, k) => {

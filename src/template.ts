@@ -15,7 +15,10 @@ export function renderTemplate(template: string, vars: DeployVars): string {
   });
 }
 
+const KNOWN = new Set<string>(['env', 'version', 'ref', 'user', 'deployId'] satisfies Array<keyof DeployVars>);
+
+/** Unknown {{variables}} in a config value (checked when the config loads). */
 export function templateProblems(template: string): string[] {
-  const known = new Set(['env', 'version', 'ref', 'user', 'deployId']);
+  const known = KNOWN;
   return [...template.matchAll(/\{\{\s*([a-zA-Z]+)\s*\}\}/g)].filter((m) => !known.has(m[1] ?? '')).map((m) => `unknown variable ${m[0]}`);
 }

@@ -469,3 +469,12 @@ describe('parseConfig on an invalid file names the path and the reason', () => {
     expect(problemsOf('environments: [\n')[0]).toMatch(/^not valid YAML: /);
   });
 });
+
+describe('template variables', () => {
+  it('an unknown {{variable}} stops start-up with its path', () => {
+    expect(() => parseConfig('environments:\n  - name: dev\n    steps:\n      - { name: Build, run: [make, "{{verison}}"] }\n', 'x.yml', {})).toThrow(
+      'environments.0.steps.0.run.1: unknown variable {{verison}} (use {{env}}, {{version}}, {{ref}}, {{user}} or {{deployId}})',
+    );
+    expect(() => parseConfig('environments:\n  - name: dev\n    steps:\n      - { name: Up, http: { url: "https://x/{{host}}" } }\n', 'x.yml', {})).toThrow('environments.0.steps.0.http.url: unknown variable {{host}}');
+  });
+});
