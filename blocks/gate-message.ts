@@ -4,7 +4,7 @@ import type { KnownBlock } from '@slack/types';
 import ms from 'ms';
 import type { EnvironmentConfig } from '../src/config.js';
 import type { DeployRecord } from '../src/deploy-store.js';
-import { summarize } from '../src/gates.js';
+import { missingRoles, summarize } from '../src/gates.js';
 import { ACTIONS, approveValue, checklistBlockId } from './action-ids.js';
 import { escapeMrkdwn, mention, slackDate, truncate, utcDate } from './format.js';
 
@@ -85,9 +85,11 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
   if (!rules || !gates) return '';
   const lines = gates.approvals.map((a) => `:white_check_mark: ${roleName(a.role)} — ${mention(a.user)} at ${timeOf(a.at)} UTC`);
   for (const e of gates.expired.slice(-5)) lines.push(`:hourglass: ${mention(e.user)}'s approval as ${roleName(e.role)} expired at ${timeOf(e.expiredAt)} UTC — approve again`);
-  const need = rules.required - gates.approvals.length;
+  const need = summarize(env, gates).approvalsNeeded;
+  const mustSign = missingRoles(gates);
+  if (mustSign.length) lines.push(`:lock: Must include ${mustSign.map(roleName).join(' and ')}${gates.sensitive ? ' — marked as a sensitive change' : ''}`);
   if (need > 0) {
-    const open = rules.roles.filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)));
+    const open = openRoles(d, env);
     lines.push(`:hourglass: ${need} more from ${open.map(roleName).join(', ')}${rules.distinctRoles ? ' (each from a different role)' : ''}`);
   }
   const extra = [rules.allowRequester ? '' : `${mention(d.requestedBy)} asked for it and cannot approve it`, rules.expiresAfter ? `approvals expire after ${ms(rules.expiresAfter, { long: true })}` : '']
@@ -96,12 +98,23 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
   return `*Sign-offs* — ${gates.approvals.length} of ${rules.required}\n${lines.join('\n')}${extra ? `\n_${extra}_` : ''}`;
 }
 
+/** Roles whose approval would still count: not already used (distinct roles) and not crowded out by required roles. */
+function openRoles(d: DeployRecord, env: EnvironmentConfig): string[] {
+  const rules = env.approvals;
+  const gates = d.gates;
+  if (!rules || !gates) return [];
+  const missing = missingRoles(gates);
+  const reserved = rules.required - gates.approvals.length <= missing.length;
+  return rules.roles
+    .filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)))
+    .filter((r) => !reserved || missing.includes(r));
+}
+
 function approveButtons(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, onlyRoles?: ReadonlySet<string>): Array<Record<string, unknown>> {
   const rules = env.approvals;
   const gates = d.gates;
-  if (!rules || !gates || gates.approvals.length >= rules.required) return [];
-  return rules.roles
-    .filter((r) => !(rules.distinctRoles && gates.approvals.some((a) => a.role === r)))
+  if (!rules || !gates || summarize(env, gates).approvalsNeeded === 0) return [];
+  return openRoles(d, env)
     .filter((r) => !onlyRoles || onlyRoles.has(r))
     .slice(0, 20)
     .map((role) => ({ type: 'button', action_id: `${ACTIONS.approve}:${role}`, text: { type: 'plain_text', text: truncate(`Approve as ${roleName(role)}`, 75) }, style: 'primary', value: approveValue(d.id, role) }));

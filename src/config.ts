@@ -89,6 +89,10 @@ const approvalsSchema = z.strictObject({
   distinctRoles: z.boolean().default(false),
   /** The requester may approve their own deploy (separation of duties says no). */
   allowRequester: z.boolean().default(false),
+  /** Roles that must be among the approvals, whatever the count (e.g. a security review). */
+  requireRoles: z.array(identifier).default([]),
+  /** Roles that must also approve when the requester marks the deploy `--sensitive` (SarvanOM: security team). */
+  sensitiveRequires: z.array(identifier).default([]),
   /** Approvals older than this are dropped. */
   expiresAfter: duration.optional(),
   /** How approvers are told: a DM to each, or a mention of the roles' user groups. */
@@ -139,6 +143,8 @@ export const configSchema = z
       const roleRefs: Array<[string, (string | number)[]]> = [
         ...env.deployers.map((r, k): [string, (string | number)[]] => [r, ['deployers', k]]),
         ...(env.approvals?.roles ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'roles', k]]),
+        ...(env.approvals?.requireRoles ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'requireRoles', k]]),
+        ...(env.approvals?.sensitiveRequires ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'sensitiveRequires', k]]),
         ...(env.postDeploySignoff ? [[env.postDeploySignoff.role, ['postDeploySignoff', 'role']] as [string, (string | number)[]]] : []),
       ];
       for (const [role, path] of roleRefs) {
@@ -164,6 +170,15 @@ export const configSchema = z
           }
         }),
       );
+      const rules = env.approvals;
+      if (rules) {
+        [...rules.requireRoles, ...rules.sensitiveRequires].forEach((r) => {
+          if (!rules.roles.includes(r)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'approvals'], message: `required role "${r}" must also be listed in approvals.roles` });
+        });
+        if (new Set([...rules.requireRoles, ...rules.sensitiveRequires]).size > rules.required) {
+          ctx.addIssue({ code: 'custom', path: ['environments', i, 'approvals', 'required'], message: 'is smaller than the number of roles that must approve' });
+        }
+      }
       const ids = new Set<string>();
       env.checklist.forEach((section, s) =>
         section.items.forEach((item, k) => {

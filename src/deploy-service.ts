@@ -16,6 +16,8 @@ export interface DeployRequest {
   channel: string;
   /** A rollback puts back a version that succeeded here before; it skips the gates (it is the way out). */
   rollbackFrom?: string;
+  /** The requester marked the change sensitive: the environment's sensitiveRequires roles must approve too. */
+  sensitive?: boolean;
 }
 
 export function cancelChannel(prefix: string): string {
@@ -61,7 +63,7 @@ export class DeployService {
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,
-      gates: gated ? initialGates(req.env) : undefined,
+      gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
       steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
     });
     if (gated) {

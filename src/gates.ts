@@ -28,6 +28,9 @@ export interface GateState {
   /** The channel message that shows the checklist and sign-offs. */
   gateTs?: string;
   page: number;
+  /** Roles that must be among the approvals of this deploy (config requireRoles, plus sensitiveRequires if marked sensitive). */
+  requiredRoles?: string[];
+  sensitive?: boolean;
   postDeploySignoff?: { user: string; role: string; at: number };
 }
 
@@ -35,10 +38,17 @@ export function hasGates(env: EnvironmentConfig): boolean {
   return env.checklist.length > 0 || env.approvals !== undefined;
 }
 
-export function initialGates(env: EnvironmentConfig): GateState {
+export function initialGates(env: EnvironmentConfig, opts: { sensitive?: boolean } = {}): GateState {
   const items: Record<string, ItemState> = {};
   for (const section of env.checklist) for (const item of section.items) items[item.id] = { checked: false, checking: item.check ? true : undefined };
-  return { items, approvals: [], expired: [], page: 0 };
+  const rules = env.approvals;
+  const requiredRoles = rules ? [...new Set([...rules.requireRoles, ...(opts.sensitive ? rules.sensitiveRequires : [])])] : [];
+  return { items, approvals: [], expired: [], page: 0, ...(requiredRoles.length ? { requiredRoles } : {}), ...(opts.sensitive ? { sensitive: true } : {}) };
+}
+
+/** Required roles that have not approved yet. */
+export function missingRoles(gates: GateState): string[] {
+  return (gates.requiredRoles ?? []).filter((r) => !gates.approvals.some((a) => a.role === r));
 }
 
 export function allItems(env: EnvironmentConfig) {
@@ -66,7 +76,7 @@ export function summarize(env: EnvironmentConfig, gates: GateState): GateSummary
   const missingItems = allItems(env)
     .filter((item) => item.required && !gates.items[item.id]?.checked)
     .map((item) => ({ id: item.id, text: item.text, section: item.section, auto: item.check !== undefined, reason: gates.items[item.id]?.reason }));
-  const approvalsNeeded = Math.max(0, (env.approvals?.required ?? 0) - gates.approvals.length);
+  const approvalsNeeded = Math.max(0, (env.approvals?.required ?? 0) - gates.approvals.length, missingRoles(gates).length);
   return { missingItems, approvalsNeeded, met: missingItems.length === 0 && approvalsNeeded === 0 && !gates.rejected };
 }
 
@@ -82,7 +92,12 @@ export function approvalProblem(env: EnvironmentConfig, gates: GateState, reques
   if (rules.distinctRoles && gates.approvals.some((a) => a.role === role)) {
     return `${roleName(role)} has already signed; this deploy needs its other sign-offs from different roles.`;
   }
-  if (gates.approvals.length >= rules.required) return 'This deploy already has all the approvals it needs.';
+  const missing = missingRoles(gates);
+  if (gates.approvals.length >= rules.required && missing.length === 0) return 'This deploy already has all the approvals it needs.';
+  // The remaining approvals are reserved for the roles that must still sign.
+  if (!missing.includes(role) && rules.required - gates.approvals.length <= missing.length) {
+    return `The remaining approval${missing.length === 1 ? '' : 's'} must come from ${missing.map(roleName).join(' and ')}${gates.sensitive ? ' (a sensitive change)' : ''}.`;
+  }
   return undefined;
 }
 

@@ -478,3 +478,12 @@ describe('template variables', () => {
     expect(() => parseConfig('environments:\n  - name: dev\n    steps:\n      - { name: Up, http: { url: "https://x/{{host}}" } }\n', 'x.yml', {})).toThrow('environments.0.steps.0.http.url: unknown variable {{host}}');
   });
 });
+
+describe('required approval roles', () => {
+  const base = (approvals: string) => `roles:\n  eng: { users: [U0ENG] }\n  sec: { users: [U0SEC] }\nenvironments:\n  - name: prod\n    approvals: ${approvals}\n    steps: [{ name: x, run: [true] }]\n`;
+  it('must be among the approval roles and fit in the count', () => {
+    expect(() => parseConfig(base('{ required: 1, roles: [eng], sensitiveRequires: [sec] }'), 'x.yml', {})).toThrow('environments.0.approvals: required role "sec" must also be listed in approvals.roles');
+    expect(() => parseConfig(base('{ required: 1, roles: [eng, sec], requireRoles: [eng], sensitiveRequires: [sec] }'), 'x.yml', {})).toThrow('environments.0.approvals.required: is smaller than the number of roles that must approve');
+    expect(parseConfig(base('{ required: 2, roles: [eng, sec], sensitiveRequires: [sec] }'), 'x.yml', {}).environments[0]!.approvals?.sensitiveRequires).toEqual(['sec']);
+  });
+});

@@ -78,7 +78,7 @@ describe('manifest.yml', () => {
       expect(c.description.length).toBeGreaterThan(0);
     }
     const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
-    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run]', '/deploys': '[env]', '/rollback': '<env> [version]' });
+    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive]', '/deploys': '[env]', '/rollback': '<env> [version]' });
   });
 
   it('sends events and interactions to the same request URL', () => {

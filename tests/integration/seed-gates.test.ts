@@ -136,6 +136,33 @@ describe('SarvanOM', () => {
   }, 60_000);
 });
 
+describe('SarvanOM sensitive changes', () => {
+  it('a change marked --sensitive must include the security team among its two approvals', async () => {
+    const b = await start('sarvanom', 'build');
+    await b.shipmate.deps.store.markSucceeded('staging', 'v2.2.0', Date.now());
+    const dry = await b.command('/deploy', 'prod v2.2.0 --sensitive --dry-run', 'U0SARVENG1');
+    expect(dry.json.text).toContain('Must include: Security Team (marked --sensitive)');
+    const { id } = await request(b, 'prod v2.2.0 --sensitive', 'U0SARVENG1');
+    expect(allText(await gate(b, id))).toContain('Must include Security Team — marked as a sensitive change');
+    await tickAll(b, id, 'U0SARVENG2');
+    await approve(b, id, 'U0SARVENG2', 'engineers');
+    await eventually(async () => (await rec(b, id)).gates?.approvals.length === 1);
+    // the last approval is reserved for the security team
+    await approve(b, id, 'U0SARVENG3', 'engineers');
+    await eventually(() => b.slack.ephemerals('U0SARVENG3').find((m) => (m.text ?? '').includes('must come from Security Team (a sensitive change)')));
+    expect(allText(await gate(b, id))).not.toContain(`${ACTIONS.approve}:engineers`);
+    expect((await rec(b, id)).status).toBe('pending');
+    await approve(b, id, 'U0SARVSEC1', 'security_team');
+    await eventually(async () => (await rec(b, id)).status !== 'pending', 10_000, 'the deploy to start');
+  }, 60_000);
+
+  it('--sensitive is refused where the environment names no sensitive sign-off', async () => {
+    const b = await start('sarvanom', 'build');
+    const res = await b.command('/deploy', 'staging v2.2.0 --sensitive', 'U0SARVENG1');
+    expect(res.json.text).toContain('`--sensitive` changes nothing on staging');
+  });
+});
+
 describe('Academic Lab', () => {
   it('staging takes one approval; production two, from different roles, after staging', async () => {
     const b = await start('academiclab', 'run-list');
