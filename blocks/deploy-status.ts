@@ -1,6 +1,6 @@
 // The live status message of one deploy: its steps, who asked, where it stands, and a Cancel button.
 import type { KnownBlock } from '@slack/types';
-import type { DeployRecord, DeployStatus, StepState } from '../src/deploy-store.js';
+import { isFinal as isFinished, type DeployRecord, type DeployStatus, type StepState } from '../src/deploy-store.js';
 import { ACTIONS } from './action-ids.js';
 import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate } from './format.js';
 
@@ -39,10 +39,6 @@ function stepLine(step: StepState, index: number): string {
     default:
       return `${STEP_ICON[step.status]} ${name} — ${step.status}${step.error ? `: ${escapeMrkdwn(truncate(step.error, 200))}` : ''}`;
   }
-}
-
-export function isFinished(status: DeployStatus): boolean {
-  return ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(status);
 }
 
 export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env' | 'kind' | 'rollbackFrom'>): string {

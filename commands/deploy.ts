@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../src/config.js';
 import { audit } from '../src/deploy-store.js';
 import type { Deps } from '../src/deps.js';
-import { environmentNames, findEnvironment, nearestEnvironment } from '../src/environments.js';
+import { environmentNames, requireEnvironment } from '../src/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
 import { refProblem } from '../src/refs.js';
 import { roleLabel, type EnvironmentConfig } from '../src/config.js';
@@ -66,14 +66,7 @@ export function createDeployCommand(deps: Deps) {
   return commandListener('/deploy', deps, async ({ command }, log) => {
     const { config } = deps;
     const args = parseDeployText(command.text, config);
-    const env = findEnvironment(config, args.env);
-    if (!env) {
-      const near = nearestEnvironment(config, args.env);
-      throw new UserInputError(
-        `There is no environment \`${args.env.slice(0, 40)}\`.${near ? ` Did you mean \`${near.name}\`?` : ''}`,
-        deployUsage(config),
-      );
-    }
+    const env = requireEnvironment(config, args.env, deployUsage(config));
     const ref = args.ref ?? env.defaultRef;
     const problem = refProblem(ref);
     if (problem) {

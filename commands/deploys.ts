@@ -1,7 +1,7 @@
 // /deploys [env]: every environment's current version, what runs or waits now, and the latest log entries.
 import { deploysOverviewBlocks, type EnvOverview } from '../blocks/deploys-overview.js';
 import type { Deps } from '../src/deps.js';
-import { environmentNames, findEnvironment, nearestEnvironment } from '../src/environments.js';
+import { environmentNames, requireEnvironment } from '../src/environments.js';
 import { UserInputError } from '../src/errors/index.js';
 import { commandListener } from './respond.js';
 
@@ -22,16 +22,9 @@ export async function deploysOverview(deps: Deps, only?: string): Promise<Return
 export function createDeploysCommand(deps: Deps) {
   return commandListener('/deploys', deps, async ({ command }) => {
     const word = command.text.trim().split(/\s+/).filter(Boolean);
-    if (word.length > 1) throw new UserInputError('`/deploys` takes at most one environment.', `Usage: \`/deploys [environment]\`. Environments: ${environmentNames(deps.config)}.`);
-    let only: string | undefined;
-    if (word[0]) {
-      const env = findEnvironment(deps.config, word[0]);
-      if (!env) {
-        const near = nearestEnvironment(deps.config, word[0]);
-        throw new UserInputError(`There is no environment \`${word[0].slice(0, 40)}\`.${near ? ` Did you mean \`${near.name}\`?` : ''}`, `Usage: \`/deploys [environment]\`. Environments: ${environmentNames(deps.config)}.`);
-      }
-      only = env.name;
-    }
+    const usage = `Usage: \`/deploys [environment]\`. Environments: ${environmentNames(deps.config)}.`;
+    if (word.length > 1) throw new UserInputError('`/deploys` takes at most one environment.', usage);
+    const only = word[0] ? requireEnvironment(deps.config, word[0], usage).name : undefined;
     return { reply: await deploysOverview(deps, only) };
   });
 }

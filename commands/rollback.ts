@@ -1,7 +1,7 @@
 // /rollback <env> [version]: puts back the previous good version (or a named one that succeeded there before).
 import type { Deps } from '../src/deps.js';
 import { audit } from '../src/deploy-store.js';
-import { environmentNames, findEnvironment, nearestEnvironment } from '../src/environments.js';
+import { environmentNames, requireEnvironment } from '../src/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
 import { refProblem } from '../src/refs.js';
 import { commandListener } from './respond.js';
@@ -13,11 +13,7 @@ export function createRollbackCommand(deps: Deps) {
     if (words.length === 0) throw new UserInputError('Which environment?', usage);
     if (words.length > 2) throw new UserInputError('Too many words: give an environment and at most one version.', usage);
     const [envName = '', wanted] = words;
-    const env = findEnvironment(deps.config, envName);
-    if (!env) {
-      const near = nearestEnvironment(deps.config, envName);
-      throw new UserInputError(`There is no environment \`${envName.slice(0, 40)}\`.${near ? ` Did you mean \`${near.name}\`?` : ''}`, usage);
-    }
+    const env = requireEnvironment(deps.config, envName, usage);
     if (wanted && refProblem(wanted)) throw new UserInputError(`\`${wanted.slice(0, 60).replace(/`/g, "'")}\` ${refProblem(wanted)}.`, usage);
     if (!(await deps.roles.mayDeploy(env, command.user_id))) {
       await audit(deps.redis, deps.prefix, { action: 'rollback.refused', user: command.user_id, env: env.name });

@@ -6,7 +6,7 @@ import { escapeMrkdwn } from '../blocks/format.js';
 import { roleLabel } from '../src/config.js';
 import type { Deps } from '../src/deps.js';
 import { gateNotes, refusalNotes } from '../src/gate-service.js';
-import type { DeployRecord } from '../src/deploy-store.js';
+import { isFinal, type DeployRecord } from '../src/deploy-store.js';
 import { httpCheck } from '../src/steps/http-check.js';
 import { runCommand } from '../src/steps/run-command.js';
 import { renderTemplate, type DeployVars } from '../src/template.js';
@@ -25,7 +25,7 @@ export async function runStep(step: StepConfig, vars: DeployVars, stepEnv: NodeJ
   if ('run' in step) {
     const argv = step.run.map((a) => renderTemplate(a, vars));
     const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
-    const res = await runCommand(argv, { cwd: step.cwd, env: { ...stringEnv(stepEnv), SHIPMATE_ENV: vars.env, SHIPMATE_VERSION: vars.version, SHIPMATE_REF: vars.ref, SHIPMATE_USER: vars.user, SHIPMATE_DEPLOY_ID: vars.deployId, ...env }, timeoutMs: step.timeout, signal });
+    const res = await runCommand(argv, { cwd: step.cwd, env: { ...stepEnv, SHIPMATE_ENV: vars.env, SHIPMATE_VERSION: vars.version, SHIPMATE_REF: vars.ref, SHIPMATE_USER: vars.user, SHIPMATE_DEPLOY_ID: vars.deployId, ...env }, timeoutMs: step.timeout, signal });
     const header = `$ ${argv.map(displayArg).join(' ')}\n`;
     if (res.spawnError) return { ok: false, cancelled: false, output: header + res.output, error: `could not start ${argv[0]}: ${res.spawnError}` };
     if (res.cancelled) return { ok: false, cancelled: true, output: header + res.output, exitCode: res.exitCode, error: 'stopped (cancelled)' };
@@ -44,10 +44,6 @@ function displayArg(arg: string): string {
   const flat = arg.replace(/\s*\n\s*/g, ' ').trim();
   const short = flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
   return /[\s'"]/.test(short) ? `'${short.replace(/'/g, "'\\''")}'` : short;
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 export interface DeployProcessorControl {
@@ -87,7 +83,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     const log = deps.log.child({ job: 'deploy', jobId: job.id, deployId: id });
     let record = await store.get(id);
     if (!record) throw new UnrecoverableError(`deploy ${id} has no record`);
-    if (['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(record.status)) return record.status;
+    if (isFinal(record.status)) return record.status;
     const env = config.environments.find((e) => e.name === record?.env);
     if (!env) {
       await finish(id, (r) => ((r.status = 'failed'), (r.error = `Environment ${r.env} is no longer in the config.`)));

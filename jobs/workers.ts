@@ -3,6 +3,7 @@
 import { Worker } from 'bullmq';
 import { escapeMrkdwn } from '../blocks/format.js';
 import { cancelChannel } from '../src/deploy-service.js';
+import { isFinal } from '../src/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/redis.js';
 import { createDeployProcessor } from './deploy.js';
@@ -75,7 +76,7 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
 async function markFailed(deps: Deps, deployId: string, reason: string): Promise<void> {
   try {
     const done = await deps.store.update(deployId, (r) => {
-      if (['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(r.status)) return false;
+      if (isFinal(r.status)) return false;
       r.status = 'failed';
       r.error = `The deploy job failed: ${deps.mask(reason)}`;
       r.finishedAt = deps.now();

@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import { DeployService } from './deploy-service.js';
 import { DeployStore } from './deploy-store.js';
 import { GateService } from './gate-service.js';
-import type { Deps } from './deps.js';
+import type { Deps, ServiceDeps } from './deps.js';
 import type { Logger } from './logger.js';
 import { createMasker } from './mask.js';
 import { createMetrics, opsRoutes } from './ops.js';
@@ -82,9 +82,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const metrics = createMetrics();
   const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
   const now = opts.now ?? Date.now;
-  const deploys = new DeployService(opts.config, store, queues, messenger, roles, redis, prefix, log, now);
-  const gates = new GateService(opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, env);
-  const deps: Deps = { config: opts.config, log, redis, store, queues, slack, roles, mask: createMasker(opts.config.secrets, env), messenger, deploys, gates, prefix, now, stepEnv: env };
+  const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, stepEnv: env };
+  const deps: Deps = { ...services, mask: createMasker(opts.config.secrets, env), deploys: new DeployService(services), gates: new GateService(services) };
   await queues.init();
 
   const routes = opsRoutes(deps, metrics.registry);

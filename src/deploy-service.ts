@@ -1,13 +1,9 @@
 // Requesting and cancelling deploys: the part shared by slash commands, buttons and (later) automation.
-import type { DeployQueues } from '../jobs/queues.js';
-import type { Config, EnvironmentConfig } from './config.js';
-import type { DeployRecord, DeployStore } from './deploy-store.js';
+import type { EnvironmentConfig } from './config.js';
+import { isFinal, type DeployRecord } from './deploy-store.js';
+import type { ServiceDeps } from './deps.js';
 import { ConflictError, NotAuthorizedError } from './errors/index.js';
 import { hasGates, initialGates } from './gates.js';
-import type { Logger } from './logger.js';
-import type { RoleDirectory } from './policy.js';
-import type { StatusMessenger } from './status-message.js';
-import type { Redis } from 'ioredis';
 
 export interface DeployRequest {
   env: EnvironmentConfig;
@@ -25,22 +21,12 @@ export function cancelChannel(prefix: string): string {
 }
 
 export class DeployService {
-  constructor(
-    private readonly config: Config,
-    private readonly store: DeployStore,
-    private readonly queues: DeployQueues,
-    private readonly messenger: StatusMessenger,
-    private readonly roles: RoleDirectory,
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly log: Logger,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly d: ServiceDeps) {}
 
   /** Why `version` may not go to `env` yet (promotion rule), or undefined. */
   async promotionProblem(env: EnvironmentConfig, version: string): Promise<string | undefined> {
     const from = env.requires?.succeededOn;
-    if (!from || (await this.store.hasSucceeded(from, version))) return undefined;
+    if (!from || (await this.d.store.hasSucceeded(from, version))) return undefined;
     return `\`${version}\` has not succeeded on *${from}* yet, and ${env.name} takes only versions that have. Deploy it there first: \`/deploy ${from} ${version}\`.`;
   }
 
@@ -49,10 +35,10 @@ export class DeployService {
    * as 'pending' until they are met (GateService starts it). Returns it with its queue position (0 if pending).
    */
   async request(req: DeployRequest): Promise<{ record: DeployRecord; position: number }> {
-    const id = await this.store.nextId();
-    const at = this.now();
+    const id = await this.d.store.nextId();
+    const at = this.d.now();
     const gated = hasGates(req.env) && req.rollbackFrom === undefined;
-    const record = await this.store.create({
+    const record = await this.d.store.create({
       id,
       env: req.env.name,
       ref: req.ref,
@@ -68,12 +54,12 @@ export class DeployService {
     });
     if (gated) {
       if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
-        await this.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-first`);
+        await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-first`);
       }
       return { record, position: 0 };
     }
-    await this.queues.enqueue(req.env.name, id);
-    return { record, position: await this.messenger.position(record) };
+    await this.d.queues.enqueue(req.env.name, id);
+    return { record, position: await this.d.messenger.position(record) };
   }
 
   /**
@@ -81,46 +67,46 @@ export class DeployService {
    * terminated and no further step runs). Only the requester or someone allowed to deploy there may.
    */
   async cancel(id: string, user: string): Promise<'cancelled' | 'stopping'> {
-    const record = await this.store.get(id);
+    const record = await this.d.store.get(id);
     if (!record) throw new ConflictError(`Deploy #${id} no longer exists.`);
-    if (['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'].includes(record.status)) {
+    if (isFinal(record.status)) {
       throw new ConflictError(`Deploy #${id} has already ended (${record.status}); there is nothing to cancel.`);
     }
-    const env = this.config.environments.find((e) => e.name === record.env);
-    if (user !== record.requestedBy && !(env && (await this.roles.mayDeploy(env, user)))) {
-      this.log.warn({ deployId: id, user }, 'cancel refused: not allowed');
+    const env = this.d.config.environments.find((e) => e.name === record.env);
+    if (user !== record.requestedBy && !(env && (await this.d.roles.mayDeploy(env, user)))) {
+      this.d.log.warn({ deployId: id, user }, 'cancel refused: not allowed');
       throw new NotAuthorizedError(`Only <@${record.requestedBy}> or someone allowed to deploy to ${record.env} can cancel deploy #${id}.`);
     }
     if (record.status === 'pending' || record.status === 'queued') {
-      if (await this.queues.removeWaiting(record.env, id)) {
-        const done = await this.store.update(id, (r) => {
+      if (await this.d.queues.removeWaiting(record.env, id)) {
+        const done = await this.d.store.update(id, (r) => {
           if (r.status !== 'pending' && r.status !== 'queued') return false;
           r.status = 'cancelled';
           r.cancelledBy = user;
-          r.finishedAt = this.now();
+          r.finishedAt = this.d.now();
           for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
         });
         if (done.status === 'cancelled') {
-          await this.messenger.sync(id);
-          if (done.gates) await this.messenger.syncGate(id);
-          await this.messenger.recordLog({
+          await this.d.messenger.sync(id);
+          if (done.gates) await this.d.messenger.syncGate(id);
+          await this.d.messenger.recordLog({
             deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy,
-            status: 'cancelled', at: this.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
+            status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
           });
-          await this.messenger.syncEnvironment(done.env);
-          this.log.info({ deployId: id, user }, 'deploy cancelled before it started');
+          await this.d.messenger.syncEnvironment(done.env);
+          this.d.log.info({ deployId: id, user }, 'deploy cancelled before it started');
           return 'cancelled';
         }
       }
     }
     // A worker holds it: ask every worker process to stop it; the worker also checks between steps.
-    await this.store.update(id, (r) => {
+    await this.d.store.update(id, (r) => {
       if (r.cancelRequestedBy) return false;
       r.cancelRequestedBy = user;
     });
-    await this.redis.publish(cancelChannel(this.prefix), id);
-    await this.messenger.sync(id);
-    this.log.info({ deployId: id, user }, 'deploy stop requested');
+    await this.d.redis.publish(cancelChannel(this.d.prefix), id);
+    await this.d.messenger.sync(id);
+    this.d.log.info({ deployId: id, user }, 'deploy stop requested');
     return 'stopping';
   }
 }

@@ -9,6 +9,10 @@ export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped'
 
 export const FINAL_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'];
 
+export function isFinal(status: DeployStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
 export interface StepState {
   name: string;
   kind: 'run' | 'http';
@@ -134,7 +138,7 @@ export class DeployStore {
       next.rev = current.rev + 1;
       const ok = await this.redis.eval(CAS_SCRIPT, 1, this.key('deploy', id), String(current.rev), JSON.stringify(next));
       if (ok === 1) {
-        if (FINAL_STATUSES.includes(next.status)) await this.redis.srem(this.key('active'), id);
+        if (isFinal(next.status)) await this.redis.srem(this.key('active'), id);
         return next;
       }
     }

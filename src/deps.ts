@@ -29,3 +29,6 @@ export interface Deps {
   /** Environment handed to step commands (the process environment unless a test narrows it). */
   stepEnv: NodeJS.ProcessEnv;
 }
+
+/** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv'>;

@@ -1,6 +1,7 @@
 // Finds an environment by name or alias, and suggests the nearest one when a name is wrong.
 import { distance } from 'fastest-levenshtein';
 import type { Config, EnvironmentConfig } from './config.js';
+import { UserInputError } from './errors/index.js';
 
 export function findEnvironment(config: Config, name: string): EnvironmentConfig | undefined {
   const wanted = name.toLowerCase();
@@ -19,6 +20,14 @@ export function nearestEnvironment(config: Config, typed: string): EnvironmentCo
   }
   if (!best) return undefined;
   return best.score <= Math.max(2, Math.floor(wanted.length / 2)) ? best.env : undefined;
+}
+
+/** The environment a command names, or a UserInputError that suggests the nearest one and shows the usage. */
+export function requireEnvironment(config: Config, name: string, usage: string): EnvironmentConfig {
+  const env = findEnvironment(config, name);
+  if (env) return env;
+  const near = nearestEnvironment(config, name);
+  throw new UserInputError(`There is no environment \`${name.slice(0, 40)}\`.${near ? ` Did you mean \`${near.name}\`?` : ''}`, usage);
 }
 
 export function environmentNames(config: Config): string {

@@ -1,45 +1,29 @@
 // Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each in the
 // audit trail), runs automatic checks, and starts the deploy exactly once when everything is met.
 import { escapeMrkdwn } from '../blocks/format.js';
-import type { DeployQueues } from '../jobs/queues.js';
-import { roleLabel, type Config, type EnvironmentConfig } from './config.js';
-import { audit, readDeployAudit, type DeployRecord, type DeployStore } from './deploy-store.js';
+import { roleLabel, type EnvironmentConfig } from './config.js';
+import { audit, readDeployAudit, type DeployRecord } from './deploy-store.js';
+import type { ServiceDeps } from './deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from './errors/index.js';
 import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gates.js';
-import type { Logger } from './logger.js';
-import type { RoleDirectory } from './policy.js';
-import type { StatusMessenger } from './status-message.js';
 import { httpCheck } from './steps/http-check.js';
 import { runCommand } from './steps/run-command.js';
 import { renderTemplate } from './template.js';
-import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 
 export class GateService {
-  constructor(
-    private readonly config: Config,
-    private readonly store: DeployStore,
-    private readonly queues: DeployQueues,
-    private readonly messenger: StatusMessenger,
-    private readonly roles: RoleDirectory,
-    private readonly slack: WebClient,
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly log: Logger,
-    private readonly now: () => number,
-    private readonly stepEnv: NodeJS.ProcessEnv,
-  ) {}
+  constructor(private readonly d: ServiceDeps) {}
 
-  roleName = (role: string): string => roleLabel(this.config, role);
+  roleName = (role: string): string => roleLabel(this.d.config, role);
 
   env(record: DeployRecord): EnvironmentConfig {
-    const env = this.config.environments.find((e) => e.name === record.env);
+    const env = this.d.config.environments.find((e) => e.name === record.env);
     if (!env) throw new ConflictError(`Environment ${record.env} is no longer configured.`);
     return env;
   }
 
   private async pending(id: string): Promise<{ record: DeployRecord; env: EnvironmentConfig; gates: GateState }> {
-    const record = await this.store.get(id);
+    const record = await this.d.store.get(id);
     if (!record?.gates) throw new ConflictError(`Deploy #${id} has no gates.`);
     if (record.status !== 'pending') {
       throw new ConflictError(record.gates.rejected ? `Deploy #${id} was rejected; nothing more to sign.` : `Deploy #${id} is no longer waiting for its gates (${record.status}).`);
@@ -52,92 +36,92 @@ export class GateService {
    * completes the gates, the same atomic write moves the deploy to 'queued', so only one writer ever starts it.
    */
   private async change(id: string, mutate: (gates: GateState, record: DeployRecord, env: EnvironmentConfig) => void): Promise<{ after: DeployRecord; expired: GateState['approvals'] }> {
-    const before = await this.store.get(id);
+    const before = await this.d.store.get(id);
     if (!before) throw new ConflictError(`Deploy #${id} no longer exists.`);
     const env = this.env(before);
     let expired: GateState['approvals'] = [];
     let started = false;
-    const after = await this.store.update(id, (r) => {
+    const after = await this.d.store.update(id, (r) => {
       // May run more than once (a concurrent writer forces a retry): reset what the previous try decided.
       started = false;
       if (r.status !== 'pending' || !r.gates) return false;
-      expired = dropExpired(env, r.gates, this.now());
+      expired = dropExpired(env, r.gates, this.d.now());
       mutate(r.gates, r, env);
       if (summarize(env, r.gates).met) {
-        const at = this.now();
+        const at = this.d.now();
         r.status = 'queued';
         r.queuedAt = at;
         r.gates.metAt = at;
         started = true;
       }
     });
-    for (const e of expired) await audit(this.redis, this.prefix, { action: 'approval.expired', user: e.user, deployId: id, env: after.env, detail: e.role }, this.now());
+    for (const e of expired) await audit(this.d.redis, this.d.prefix, { action: 'approval.expired', user: e.user, deployId: id, env: after.env, detail: e.role }, this.d.now());
     // Only the one write that moved the deploy from pending to queued starts it.
     if (started) await this.start(after);
-    else await this.messenger.syncGate(id);
+    else await this.d.messenger.syncGate(id);
     return { after, expired };
   }
 
   private async start(record: DeployRecord): Promise<void> {
-    await audit(this.redis, this.prefix, { action: 'gates.met', user: 'shipmate', deployId: record.id, env: record.env }, this.now());
-    await this.queues.enqueue(record.env, record.id);
-    this.log.info({ deployId: record.id, env: record.env }, 'gates met; deploy queued');
-    await this.messenger.sync(record.id);
-    await this.messenger.syncGate(record.id);
+    await audit(this.d.redis, this.d.prefix, { action: 'gates.met', user: 'shipmate', deployId: record.id, env: record.env }, this.d.now());
+    await this.d.queues.enqueue(record.env, record.id);
+    this.d.log.info({ deployId: record.id, env: record.env }, 'gates met; deploy queued');
+    await this.d.messenger.sync(record.id);
+    await this.d.messenger.syncGate(record.id);
   }
 
   /** Whether `user` may tick checklist items: anyone who may deploy there, holds a sign-off role, or asked. */
   async mayTick(record: DeployRecord, user: string): Promise<boolean> {
     const env = this.env(record);
     if (user === record.requestedBy) return true;
-    if (await this.roles.mayDeploy(env, user)) return true;
-    return this.roles.hasAnyRole(user, env.approvals?.roles ?? []);
+    if (await this.d.roles.mayDeploy(env, user)) return true;
+    return this.d.roles.hasAnyRole(user, env.approvals?.roles ?? []);
   }
 
   async tick(id: string, user: string, deltas: Array<{ id: string; checked: boolean }>): Promise<DeployRecord> {
     const { record, env } = await this.pending(id);
     if (!(await this.mayTick(record, user))) {
-      await audit(this.redis, this.prefix, { action: 'checklist.refused', user, deployId: id, env: env.name }, this.now());
+      await audit(this.d.redis, this.d.prefix, { action: 'checklist.refused', user, deployId: id, env: env.name }, this.d.now());
       throw new NotAuthorizedError(`You may not tick the checklist of deploy #${id}: ask someone who deploys to ${env.name} or holds one of its sign-off roles.`);
     }
     const known = new Map(allItems(env).map((it) => [it.id, it]));
     const manual = deltas.filter((d) => known.has(d.id) && !known.get(d.id)?.check);
     if (manual.length === 0) throw new UserInputError('That item is ticked by an automatic check, not by hand. Use *Re-run checks* if it failed.');
-    const at = this.now();
+    const at = this.d.now();
     let changed: typeof manual = [];
     const { after } = await this.change(id, (gates) => {
       changed = manual.filter((d) => (gates.items[d.id]?.checked ?? false) !== d.checked); // a double click changes nothing
       for (const d of changed) gates.items[d.id] = { checked: d.checked, by: user, at };
     });
-    for (const d of changed) await audit(this.redis, this.prefix, { action: d.checked ? 'checklist.ticked' : 'checklist.unticked', user, deployId: id, env: env.name, detail: d.id }, at);
+    for (const d of changed) await audit(this.d.redis, this.d.prefix, { action: d.checked ? 'checklist.ticked' : 'checklist.unticked', user, deployId: id, env: env.name, detail: d.id }, at);
     return after;
   }
 
   async approve(id: string, user: string, role: string): Promise<DeployRecord> {
     const { record, env } = await this.pending(id);
-    const held = await this.roles.rolesOf(user);
+    const held = await this.d.roles.rolesOf(user);
     let problem: string | undefined;
-    const at = this.now();
+    const at = this.d.now();
     const { after } = await this.change(id, (gates, r) => {
       problem = approvalProblem(env, gates, r.requestedBy, user, role, held, this.roleName);
       if (!problem) gates.approvals.push({ user, role, at });
     });
     if (problem) {
-      await audit(this.redis, this.prefix, { action: 'approval.refused', user, deployId: id, env: env.name, detail: `${role}: ${problem}` }, at);
-      this.log.warn({ deployId: id, user, role, reason: problem }, 'approval refused');
+      await audit(this.d.redis, this.d.prefix, { action: 'approval.refused', user, deployId: id, env: env.name, detail: `${role}: ${problem}` }, at);
+      this.d.log.warn({ deployId: id, user, role, reason: problem }, 'approval refused');
       const unauthorized = !held.has(role) || (user === record.requestedBy && !env.approvals?.allowRequester);
       throw unauthorized ? new NotAuthorizedError(problem) : new ConflictError(problem);
     }
-    await audit(this.redis, this.prefix, { action: 'approval.given', user, deployId: id, env: env.name, detail: role }, at);
-    if (env.approvals?.expiresAfter && after.status === 'pending') await this.queues.scheduleGateJob({ kind: 'expire', deployId: id }, env.approvals.expiresAfter + 50, `${id}-${user}-${at}`);
+    await audit(this.d.redis, this.d.prefix, { action: 'approval.given', user, deployId: id, env: env.name, detail: role }, at);
+    if (env.approvals?.expiresAfter && after.status === 'pending') await this.d.queues.scheduleGateJob({ kind: 'expire', deployId: id }, env.approvals.expiresAfter + 50, `${id}-${user}-${at}`);
     return after;
   }
 
   /** Who may reject: anyone holding one of the environment's sign-off roles. */
   async checkMayReject(id: string, user: string): Promise<DeployRecord> {
     const { record, env } = await this.pending(id);
-    if (!(await this.roles.hasAnyRole(user, env.approvals?.roles ?? []))) {
-      await audit(this.redis, this.prefix, { action: 'rejection.refused', user, deployId: id, env: env.name }, this.now());
+    if (!(await this.d.roles.hasAnyRole(user, env.approvals?.roles ?? []))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'rejection.refused', user, deployId: id, env: env.name }, this.d.now());
       throw new NotAuthorizedError(`Only someone holding a sign-off role for ${env.name} (${(env.approvals?.roles ?? []).map(this.roleName).join(', ')}) can reject deploy #${id}.`);
     }
     return record;
@@ -145,8 +129,8 @@ export class GateService {
 
   async reject(id: string, user: string, reason: string): Promise<DeployRecord> {
     await this.checkMayReject(id, user);
-    const at = this.now();
-    const after = await this.store.update(id, (r) => {
+    const at = this.d.now();
+    const after = await this.d.store.update(id, (r) => {
       if (r.status !== 'pending' || !r.gates) return false;
       r.gates.rejected = { user, reason, at };
       r.status = 'rejected';
@@ -154,13 +138,13 @@ export class GateService {
       for (const s of r.steps) s.status = 'skipped';
     });
     if (after.status !== 'rejected' || after.gates?.rejected?.user !== user) throw new ConflictError(`Deploy #${id} is no longer waiting for its gates.`);
-    await audit(this.redis, this.prefix, { action: 'deploy.rejected', user, deployId: id, env: after.env, detail: reason }, at);
-    await this.messenger.syncGate(id);
-    await this.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.redis, this.prefix, id))] });
+    await audit(this.d.redis, this.d.prefix, { action: 'deploy.rejected', user, deployId: id, env: after.env, detail: reason }, at);
+    await this.d.messenger.syncGate(id);
+    await this.d.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.d.redis, this.d.prefix, id))] });
     try {
-      await this.slack.chat.postEphemeral({ channel: after.channel, user: after.requestedBy, text: `:no_entry: <@${user}> rejected your deploy #${id} (\`${after.version}\` → ${after.env}): ${escapeMrkdwn(reason)}` });
+      await this.d.slack.chat.postEphemeral({ channel: after.channel, user: after.requestedBy, text: `:no_entry: <@${user}> rejected your deploy #${id} (\`${after.version}\` → ${after.env}): ${escapeMrkdwn(reason)}` });
     } catch (err) {
-      this.log.warn({ deployId: id, err: (err as Error).message }, 'could not tell the requester about the rejection');
+      this.d.log.warn({ deployId: id, err: (err as Error).message }, 'could not tell the requester about the rejection');
     }
     return after;
   }
@@ -173,7 +157,7 @@ export class GateService {
 
   /** Runs every automatic check of a pending deploy (in a worker, never in a request) and ticks what passes. */
   async runChecks(id: string): Promise<void> {
-    const record = await this.store.get(id);
+    const record = await this.d.store.get(id);
     if (record?.status !== 'pending' || !record.gates) return;
     const env = this.env(record);
     const vars = { env: record.env, version: record.version, ref: record.ref, user: record.requestedBy, deployId: record.id };
@@ -187,7 +171,7 @@ export class GateService {
         try {
           if ('run' in check) {
             const argv = check.run.map((a) => renderTemplate(a, vars));
-            const res = await runCommand(argv, { timeoutMs: check.timeout, env: Object.fromEntries(Object.entries(this.stepEnv).filter((e): e is [string, string] => typeof e[1] === 'string')) });
+            const res = await runCommand(argv, { timeoutMs: check.timeout, env: this.d.stepEnv });
             ok = res.exitCode === 0;
             const lastLine = res.output.trim().split('\n').at(-1) ?? '';
             reason = ok ? `\`${argv[0]}\` exited 0` : res.timedOut ? `timed out after ${Math.round(check.timeout / 1000)} s` : `\`${argv[0]}\` exited ${res.exitCode ?? res.signal}${lastLine ? `: ${lastLine.slice(0, 150)}` : ''}`;
@@ -200,11 +184,11 @@ export class GateService {
           ok = false;
           reason = (err as Error).message;
         }
-        const at = this.now();
+        const at = this.d.now();
         await this.change(id, (gates) => {
           gates.items[item.id] = ok ? { checked: true, by: 'shipmate', at, auto: true, reason } : { checked: false, auto: true, reason, at };
-        }).catch((err: Error) => this.log.info({ deployId: id, err: err.message }, 'check finished after the deploy left pending'));
-        await audit(this.redis, this.prefix, { action: ok ? 'checklist.auto-ticked' : 'checklist.auto-failed', user: 'shipmate', deployId: id, env: env.name, detail: `${item.id}: ${reason}` }, at);
+        }).catch((err: Error) => this.d.log.info({ deployId: id, err: err.message }, 'check finished after the deploy left pending'));
+        await audit(this.d.redis, this.d.prefix, { action: ok ? 'checklist.auto-ticked' : 'checklist.auto-failed', user: 'shipmate', deployId: id, env: env.name, detail: `${item.id}: ${reason}` }, at);
       }),
     );
   }
@@ -215,12 +199,12 @@ export class GateService {
     await this.change(id, (gates) => {
       for (const [itemId, s] of Object.entries(gates.items)) if (s.auto && !s.checked) gates.items[itemId] = { ...s, checking: true };
     });
-    await this.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-${this.now()}`);
+    await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-${this.d.now()}`);
   }
 
   /** Drops expired approvals and says so on the gate message (run by a delayed job). */
   async expire(id: string): Promise<void> {
-    const record = await this.store.get(id);
+    const record = await this.d.store.get(id);
     if (record?.status !== 'pending') return;
     await this.change(id, () => undefined);
   }
@@ -230,41 +214,41 @@ export class GateService {
     const env = this.env(record);
     const rules = env.approvals;
     if (!rules || rules.notify === 'none') return;
-    const link = record.gates?.gateTs ? await this.messenger.permalink(record.channel, record.gates.gateTs) : undefined;
+    const link = record.gates?.gateTs ? await this.d.messenger.permalink(record.channel, record.gates.gateTs) : undefined;
     const text = `<@${record.requestedBy}> asks for your sign-off on deploy #${record.id}: \`${record.version}\` → *${record.env}*.${link ? ` <${link}|Open the gate message>` : ''} You can also approve from Shipmate's Home tab.`;
     try {
       if (rules.notify === 'group') {
-        const groups = rules.roles.flatMap((r) => this.config.roles[r]?.groups ?? []);
-        const users = rules.roles.flatMap((r) => this.config.roles[r]?.users ?? []).filter((u) => u !== record.requestedBy);
+        const groups = rules.roles.flatMap((r) => this.d.config.roles[r]?.groups ?? []);
+        const users = rules.roles.flatMap((r) => this.d.config.roles[r]?.users ?? []).filter((u) => u !== record.requestedBy);
         const mentions = [...groups.map((g) => `<!subteam^${g}>`), ...users.map((u) => `<@${u}>`)].join(' ');
-        if (mentions && record.gates?.gateTs) await this.slack.chat.postMessage({ channel: record.channel, thread_ts: record.gates.gateTs, text: `${mentions} ${text}` });
+        if (mentions && record.gates?.gateTs) await this.d.slack.chat.postMessage({ channel: record.channel, thread_ts: record.gates.gateTs, text: `${mentions} ${text}` });
         return;
       }
       const users = new Set<string>();
-      for (const role of rules.roles) for (const u of this.config.roles[role]?.users ?? []) users.add(u);
+      for (const role of rules.roles) for (const u of this.d.config.roles[role]?.users ?? []) users.add(u);
       users.delete(record.requestedBy);
       for (const user of users) {
-        await this.slack.chat.postMessage({ channel: user, text });
+        await this.d.slack.chat.postMessage({ channel: user, text });
       }
     } catch (err) {
-      this.log.warn({ deployId: record.id, err: (err as Error).message }, 'could not notify approvers');
+      this.d.log.warn({ deployId: record.id, err: (err as Error).message }, 'could not notify approvers');
     }
   }
 
   /** The sign-off some environments need after a successful deploy (Ontos: product team on staging). */
   async postDeploySignoff(id: string, user: string): Promise<DeployRecord> {
-    const record = await this.store.get(id);
+    const record = await this.d.store.get(id);
     if (!record) throw new ConflictError(`Deploy #${id} no longer exists.`);
     const env = this.env(record);
     const rule = env.postDeploySignoff;
     if (!rule) throw new ConflictError(`Deploys to ${env.name} need no sign-off after deploy.`);
     if (record.status !== 'succeeded') throw new ConflictError(`Deploy #${id} did not succeed, so there is nothing to sign off.`);
-    if (!(await this.roles.hasAnyRole(user, [rule.role]))) {
-      await audit(this.redis, this.prefix, { action: 'signoff.refused', user, deployId: id, env: env.name }, this.now());
+    if (!(await this.d.roles.hasAnyRole(user, [rule.role]))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'signoff.refused', user, deployId: id, env: env.name }, this.d.now());
       throw new NotAuthorizedError(`Only ${rule.label ?? this.roleName(rule.role)} can sign off deploy #${id}.`);
     }
-    const at = this.now();
-    const after = await this.store.update(id, (r) => {
+    const at = this.d.now();
+    const after = await this.d.store.update(id, (r) => {
       r.gates ??= { items: {}, approvals: [], expired: [], page: 0 };
       if (r.gates.postDeploySignoff) return false;
       r.gates.postDeploySignoff = { user, role: rule.role, at };
@@ -272,9 +256,9 @@ export class GateService {
     if (after.gates?.postDeploySignoff?.user !== user || after.gates.postDeploySignoff.at !== at) {
       throw new ConflictError(`Deploy #${id} was already signed off by <@${after.gates?.postDeploySignoff?.user}>.`);
     }
-    await audit(this.redis, this.prefix, { action: 'signoff.given', user, deployId: id, env: env.name, detail: rule.role }, at);
-    await this.messenger.sync(id);
-    await this.messenger.recordSignoff(after, `${rule.label ?? this.roleName(rule.role)} sign-off by <@${user}>`);
+    await audit(this.d.redis, this.d.prefix, { action: 'signoff.given', user, deployId: id, env: env.name, detail: rule.role }, at);
+    await this.d.messenger.sync(id);
+    await this.d.messenger.recordSignoff(after, `${rule.label ?? this.roleName(rule.role)} sign-off by <@${user}>`);
     return after;
   }
 }

@@ -23,7 +23,7 @@ const KILL_GRACE_MS = 3_000;
 
 export function runCommand(
   argv: readonly string[],
-  opts: { cwd?: string; env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; onOutput?: (chunk: string) => void },
+  opts: { cwd?: string; /** The command's whole environment (default: this process's). */ env?: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; onOutput?: (chunk: string) => void },
 ): Promise<CommandResult> {
   const started = Date.now();
   const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
@@ -34,7 +34,7 @@ export function runCommand(
     let settled = false;
     const child = spawn(file ?? '', args, {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
+      env: opts.env ?? process.env,
       shell: false,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
 import { createShipmate, type Shipmate, type ShipmateOptions } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
+import { isFinal, type DeployRecord } from '../../src/deploy-store.js';
 import { createLogger } from '../../src/logger.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis.js';
 import { blockActionsBody, sendToBot, slashCommandBody, viewSubmissionBody } from '../../src/slack-standin/requests.js';
@@ -215,4 +216,12 @@ export function deployIdFrom(text: string): string {
   const m = /(?:deploy|rollback) #(\d+)/i.exec(text);
   if (!m?.[1]) throw new Error(`no deploy number in: ${text}`);
   return m[1];
+}
+
+/** Waits until the deploy has ended (any final status) and returns its record. */
+export async function waitForEnd(bot: Pick<TestBot, 'shipmate'>, id: string, timeoutMs = 20_000): Promise<DeployRecord> {
+  return eventually(async () => {
+    const r = await bot.shipmate.deps.store.get(id);
+    return r && isFinal(r.status) ? r : undefined;
+  }, timeoutMs, `deploy #${id} to end`);
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
 import { readAudit } from '../../src/deploy-store.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { CHANNEL, allText, eventually, type TestBot, useTestBot } from '../helpers/harness.js';
+import { CHANNEL, allText, eventually, type TestBot, useTestBot, waitForEnd } from '../helpers/harness.js';
 
 const useBot = useTestBot({ configYaml: PIPELINE_YAML });
 let bot: TestBot;
@@ -11,12 +11,7 @@ beforeEach(() => {
   bot = useBot();
 });
 
-async function finished(id: string) {
-  return eventually(async () => {
-    const r = await bot.shipmate.deps.store.get(id);
-    return r && ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(r.status) ? r : undefined;
-  }, 20_000, `deploy #${id} to finish`);
-}
+const finished = (id: string) => waitForEnd(bot, id);
 
 function idFrom(text: string): string {
   const m = /deploy #(\d+)/.exec(text);

@@ -1,7 +1,7 @@
 // /rollback: back to the previous good version (or a named one that succeeded there), through the same queue.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PIPELINE_YAML } from '../helpers/configs.js';
-import { allText, deployIdFrom, eventually, headerText, type TestBot, useTestBot } from '../helpers/harness.js';
+import { allText, deployIdFrom, eventually, headerText, type TestBot, useTestBot, waitForEnd } from '../helpers/harness.js';
 
 const useBot = useTestBot({ configYaml: PIPELINE_YAML });
 let bot: TestBot;
@@ -10,12 +10,7 @@ beforeEach(() => {
 });
 
 const idFrom = deployIdFrom;
-async function done(id: string) {
-  return eventually(async () => {
-    const r = await bot.shipmate.deps.store.get(id);
-    return r && ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
-  }, 15_000, `#${id} to finish`);
-}
+const done = (id: string) => waitForEnd(bot, id);
 
 describe('/rollback', () => {
   it('says when there is nothing to roll back to', async () => {

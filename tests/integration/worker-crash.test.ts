@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 import { spawnWorker, writeConfig, type WorkerProcess } from '../helpers/worker-process.js';
 
 const marks = mkdtempSync(join(tmpdir(), 'shipmate-marks-'));
@@ -60,10 +60,8 @@ describe('worker killed mid-deploy', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     startWorker();
-    const record = await eventually(async () => {
-      const r = await app.shipmate.deps.store.get(id);
-      return r?.status === 'interrupted' ? r : undefined;
-    }, 20_000, 'the deploy to be marked interrupted');
+    const record = await waitForEnd(app, id);
+    expect(record.status).toBe('interrupted');
     expect(record.steps.map((s) => s.status)).toEqual(['passed', 'interrupted', 'skipped']);
     expect(record.error).toMatch(/stopped during “apply”.*not marked retrySafe/);
     // apply started once and never again; the killed worker's command died with it (no "end apply")
@@ -88,10 +86,7 @@ describe('worker killed mid-deploy', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     startWorker();
-    const record = await eventually(async () => {
-      const r = await app.shipmate.deps.store.get(id);
-      return r && ['succeeded', 'failed', 'interrupted'].includes(r.status) ? r : undefined;
-    }, 30_000, 'the deploy to finish');
+    const record = await waitForEnd(app, id, 30_000);
     expect(record.status).toBe('succeeded');
     expect(record.notes.join(' ')).toContain('resumed at “apply” after a worker crash');
     const seq = lines('sturdy', id).map((l) => l.split(' ').slice(0, 2).join(' '));
@@ -115,10 +110,7 @@ describe('graceful shutdown', () => {
     const handed = await app.shipmate.deps.store.get(id);
     expect(handed?.handedBack).toBe(true);
     startWorker();
-    const record = await eventually(async () => {
-      const r = await app.shipmate.deps.store.get(id);
-      return r && ['succeeded', 'failed', 'interrupted'].includes(r.status) ? r : undefined;
-    }, 20_000, 'the deploy to finish');
+    const record = await waitForEnd(app, id, 20_000);
     expect(record.status).toBe('succeeded');
     expect(lines('fragile', id).filter((l) => l.startsWith('start apply'))).toHaveLength(1);
     expect(record.notes.join(' ')).toContain('handed back before “verify”');
@@ -134,10 +126,8 @@ describe('cancel across processes', () => {
     const msg = await eventually(() => app.statusMessage(id));
     const clicked = Date.now();
     await app.click(msg, 'shipmate_cancel_deploy', 'U0ALICE');
-    const record = await eventually(async () => {
-      const r = await app.shipmate.deps.store.get(id);
-      return r?.status === 'cancelled' ? r : undefined;
-    }, 10_000, 'the deploy to be cancelled');
+    const record = await waitForEnd(app, id, 10_000);
+    expect(record.status).toBe('cancelled');
     expect(Date.now() - clicked).toBeLessThan(5_000); // well before the 6 s step would have ended
     expect(record.steps.map((s) => s.status)).toEqual(['passed', 'cancelled', 'skipped']);
     expect(lines('fragile', id).some((l) => l.startsWith('end apply'))).toBe(false);
