@@ -1,6 +1,6 @@
 // One deployment-log entry (date, version, deployed by, status, duration, notes) for the deploy-log channel.
 import type { KnownBlock } from '@slack/types';
-import type { LogEntry } from '../src/deploy-store.js';
+import type { LogEntry } from '../src/deploys/deploy-store.js';
 import { STATUS_LABEL } from './deploy-status.js';
 import { escapeMrkdwn, formatDuration, mention, slackDate, truncate } from './format.js';
 

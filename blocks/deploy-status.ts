@@ -1,6 +1,6 @@
 // The live status message of one deploy: its steps, who asked, where it stands, and a Cancel button.
 import type { KnownBlock } from '@slack/types';
-import { isFinal as isFinished, type DeployRecord, type DeployStatus, type StepState } from '../src/deploy-store.js';
+import { isFinal as isFinished, type DeployRecord, type DeployStatus, type StepState } from '../src/deploys/deploy-store.js';
 import { ACTIONS } from './action-ids.js';
 import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate } from './format.js';
 

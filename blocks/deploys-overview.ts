@@ -1,6 +1,6 @@
 // The /deploys overview: each environment's current version, what runs or waits now, and the latest log entries.
 import type { KnownBlock } from '@slack/types';
-import type { DeployRecord, EnvState, LogEntry } from '../src/deploy-store.js';
+import type { DeployRecord, EnvState, LogEntry } from '../src/deploys/deploy-store.js';
 import { logLine } from './deploy-log.js';
 import { STATUS_LABEL } from './deploy-status.js';
 import { escapeMrkdwn, mention, slackDate, truncate } from './format.js';

@@ -2,9 +2,9 @@
 // inside Block Kit's limits), the sign-offs given and still needed, and the buttons to act.
 import type { KnownBlock } from '@slack/types';
 import ms from 'ms';
-import type { EnvironmentConfig } from '../src/config.js';
-import type { DeployRecord } from '../src/deploy-store.js';
-import { missingRoles, summarize } from '../src/gates.js';
+import type { EnvironmentConfig } from '../src/core/config.js';
+import type { DeployRecord } from '../src/deploys/deploy-store.js';
+import { missingRoles, summarize } from '../src/gates/gate-rules.js';
 import { ACTIONS, approveValue, checklistBlockId } from './action-ids.js';
 import { escapeMrkdwn, mention, slackDate, truncate, utcDate } from './format.js';
 

@@ -1,14 +1,14 @@
 // /deploy <env> [ref]: validates the request, checks who may deploy, queues the deploy, replies privately.
 import ms from 'ms';
 import { z } from 'zod';
-import type { Config } from '../src/config.js';
-import { audit } from '../src/deploy-store.js';
+import type { Config } from '../src/core/config.js';
+import { audit } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
-import { environmentNames, requireEnvironment } from '../src/environments.js';
-import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
-import { refProblem } from '../src/refs.js';
-import { roleLabel, type EnvironmentConfig } from '../src/config.js';
-import { allItems, initialGates, summarize } from '../src/gates.js';
+import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
+import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
+import { refProblem } from '../src/deploys/refs.js';
+import { roleLabel, type EnvironmentConfig } from '../src/core/config.js';
+import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
 import { commandListener } from './respond.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */

@@ -1,23 +1,9 @@
 // /deploys [env]: every environment's current version, what runs or waits now, and the latest log entries.
-import { deploysOverviewBlocks, type EnvOverview } from '../blocks/deploys-overview.js';
 import type { Deps } from '../src/deps.js';
-import { environmentNames, requireEnvironment } from '../src/environments.js';
-import { UserInputError } from '../src/errors/index.js';
+import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
+import { UserInputError } from '../src/core/errors.js';
+import { deploysOverview } from '../src/slack/overview.js';
 import { commandListener } from './respond.js';
-
-export async function deploysOverview(deps: Deps, only?: string): Promise<ReturnType<typeof deploysOverviewBlocks>> {
-  const envs = deps.config.environments.filter((e) => !only || e.name === only);
-  const active = await deps.store.active();
-  const overview: EnvOverview[] = await Promise.all(
-    envs.map(async (e) => ({
-      name: e.name,
-      aliases: e.aliases,
-      current: await deps.store.envState(e.name),
-      active: active.filter((d) => d.env === e.name),
-    })),
-  );
-  return deploysOverviewBlocks(overview, await deps.store.recentLog(10, only));
-}
 
 export function createDeploysCommand(deps: Deps) {
   return commandListener('/deploys', deps, async ({ command }) => {

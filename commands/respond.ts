@@ -2,7 +2,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { Deps } from '../src/deps.js';
-import { NotAuthorizedError, UserInputError, replyForError } from '../src/errors/index.js';
+import { NotAuthorizedError, UserInputError, replyForError } from '../src/core/errors.js';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 

@@ -1,9 +1,9 @@
 // /rollback <env> [version]: puts back the previous good version (or a named one that succeeded there before).
 import type { Deps } from '../src/deps.js';
-import { audit } from '../src/deploy-store.js';
-import { environmentNames, requireEnvironment } from '../src/environments.js';
-import { NotAuthorizedError, UserInputError } from '../src/errors/index.js';
-import { refProblem } from '../src/refs.js';
+import { audit } from '../src/deploys/deploy-store.js';
+import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
+import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
+import { refProblem } from '../src/deploys/refs.js';
 import { commandListener } from './respond.js';
 
 export function createRollbackCommand(deps: Deps) {

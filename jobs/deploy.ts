@@ -1,15 +1,15 @@
 // The deploy job: runs an environment's steps in order, recording each step in the deploy record
 // so a retry or a restart after a crash knows exactly where the deploy stood.
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { EnvironmentConfig, StepConfig } from '../src/config.js';
+import type { EnvironmentConfig, StepConfig } from '../src/core/config.js';
 import { escapeMrkdwn } from '../blocks/format.js';
-import { roleLabel } from '../src/config.js';
+import { roleLabel } from '../src/core/config.js';
 import type { Deps } from '../src/deps.js';
-import { gateNotes, refusalNotes } from '../src/gate-service.js';
-import { isFinal, type DeployRecord } from '../src/deploy-store.js';
+import { gateNotes, refusalNotes } from '../src/gates/gate-service.js';
+import { isFinal, type DeployRecord } from '../src/deploys/deploy-store.js';
 import { httpCheck } from '../src/steps/http-check.js';
 import { runCommand } from '../src/steps/run-command.js';
-import { renderTemplate, type DeployVars } from '../src/template.js';
+import { renderTemplate, type DeployVars } from '../src/core/template.js';
 import type { DeployJobData } from './queues.js';
 
 export interface StepOutcome {

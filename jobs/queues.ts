@@ -2,7 +2,7 @@
 // deploy runs per environment at a time across every worker process.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/core/config.js';
 
 export interface DeployJobData {
   deployId: string;

@@ -2,10 +2,10 @@
 // process, and shuts down by handing running deploys back at the next step boundary.
 import { Worker } from 'bullmq';
 import { escapeMrkdwn } from '../blocks/format.js';
-import { cancelChannel } from '../src/deploy-service.js';
-import { isFinal } from '../src/deploy-store.js';
+import { cancelChannel } from '../src/deploys/deploy-service.js';
+import { isFinal } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
-import { createRedis } from '../src/redis.js';
+import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor } from './deploy.js';
 import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
 

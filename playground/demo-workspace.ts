@@ -1,6 +1,6 @@
 // The playground's pretend workspace: demo users (with the roles the config gives them) and the channels it uses.
-import { roleLabel, type Config } from '../src/config.js';
-import type { StandinChannel, StandinUser } from '../src/slack-standin/server.js';
+import { roleLabel, type Config } from '../src/core/config.js';
+import type { StandinChannel, StandinUser } from './slack-standin/server.js';
 
 export interface DemoUser extends StandinUser {
   real_name: string;

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../src/logger.js';
-import type { SlackStandin, StandinMessage, StandinView } from '../src/slack-standin/server.js';
+import type { Logger } from '../src/core/logger.js';
+import type { SlackStandin, StandinMessage, StandinView } from './slack-standin/server.js';
 import type { DemoUser } from './demo-workspace.js';
 import type { ActionInput, BotReply, SlackBridge, StateValues } from './slack-bridge.js';
 

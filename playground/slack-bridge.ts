@@ -1,11 +1,11 @@
 // Turns what a person does on the playground page into the signed, Slack-shaped requests Slack itself would send to the bot.
 import { createHash } from 'node:crypto';
 import { SLASH_COMMANDS } from '../commands/index.js';
-import type { Logger } from '../src/logger.js';
+import type { Logger } from '../src/core/logger.js';
 import {
   appHomeOpenedEvent, blockActionsBody, eventCallbackBody, sendToBot, slashCommandBody, triggerIdFor, viewClosedBody, viewSubmissionBody,
-} from '../src/slack-standin/requests.js';
-import type { SlackStandin, StandinMessage, StandinView } from '../src/slack-standin/server.js';
+} from './slack-standin/requests.js';
+import type { SlackStandin, StandinMessage, StandinView } from './slack-standin/server.js';
 
 type Json = Record<string, unknown>;
 /** `state.values` as Slack sends it: block_id → action_id → element state. */

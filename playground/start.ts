@@ -1,10 +1,10 @@
 // Playground mode (no Slack credentials): Shipmate, a local Slack stand-in and a web page that plays Slack, in one process.
 import { randomBytes } from 'node:crypto';
 import { createShipmate, type Role, type Shipmate, type ShipmateOptions } from '../src/app.js';
-import type { Config } from '../src/config.js';
-import type { EnvOptions } from '../src/env.js';
-import type { Logger } from '../src/logger.js';
-import { startSlackStandin, type SlackStandin } from '../src/slack-standin/server.js';
+import type { Config } from '../src/core/config.js';
+import type { EnvOptions } from '../src/core/env.js';
+import type { Logger } from '../src/core/logger.js';
+import { startSlackStandin, type SlackStandin } from './slack-standin/server.js';
 import { demoChannels, demoUsers, type DemoUser } from './demo-workspace.js';
 import { startPlaygroundServer } from './server.js';
 import { SlackBridge } from './slack-bridge.js';

@@ -2,14 +2,14 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { DeployQueues } from '../jobs/queues.js';
-import type { Config } from './config.js';
-import type { DeployService } from './deploy-service.js';
-import type { DeployStore } from './deploy-store.js';
-import type { GateService } from './gate-service.js';
-import type { Logger } from './logger.js';
-import type { Masker } from './mask.js';
-import type { RoleDirectory } from './policy.js';
-import type { StatusMessenger } from './status-message.js';
+import type { Config } from './core/config.js';
+import type { DeployService } from './deploys/deploy-service.js';
+import type { DeployStore } from './deploys/deploy-store.js';
+import type { GateService } from './gates/gate-service.js';
+import type { Logger } from './core/logger.js';
+import type { Masker } from './core/mask.js';
+import type { RoleDirectory } from './gates/roles.js';
+import type { StatusMessenger } from './slack/status-message.js';
 
 export interface Deps {
   config: Config;

@@ -1,10 +1,10 @@
 // Start-up: read the environment and config, start (or connect to) Redis, run the app and/or workers.
 import { join } from 'node:path';
 import { createShipmate } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { parseRole, readEnvOptions } from './env.js';
-import { createLogger } from './logger.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from './redis.js';
+import { ConfigError, loadConfig } from './core/config.js';
+import { parseRole, readEnvOptions } from './core/env.js';
+import { createLogger } from './core/logger.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './core/redis.js';
 
 async function main(): Promise<void> {
   const options = readEnvOptions();

@@ -4,10 +4,10 @@ import { deployLogBlocks } from '../../blocks/deploy-log.js';
 import { deployStatusBlocks, stepOutputBlocks } from '../../blocks/deploy-status.js';
 import { deploysOverviewBlocks } from '../../blocks/deploys-overview.js';
 import { checklistPages, gateMessageBlocks, homeGateBlocks, rejectModal } from '../../blocks/gate-message.js';
-import { loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/config.js';
-import type { DeployRecord } from '../../src/deploy-store.js';
-import { initialGates } from '../../src/gates.js';
-import { blockLimitProblems, viewLimitProblems } from '../../src/slack-standin/block-limits.js';
+import { loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/core/config.js';
+import type { DeployRecord } from '../../src/deploys/deploy-store.js';
+import { initialGates } from '../../src/gates/gate-rules.js';
+import { blockLimitProblems, viewLimitProblems } from '../../playground/slack-standin/block-limits.js';
 
 function record(env: EnvironmentConfig, over: Partial<DeployRecord> = {}): DeployRecord {
   return {

@@ -1,9 +1,9 @@
 // Role membership: users from config and Slack user groups, cached so requests never wait on Slack.
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
-import { RoleDirectory } from '../../src/policy.js';
-import { startSlackStandin, type SlackStandin } from '../../src/slack-standin/server.js';
+import { parseConfig } from '../../src/core/config.js';
+import { RoleDirectory } from '../../src/gates/roles.js';
+import { startSlackStandin, type SlackStandin } from '../../playground/slack-standin/server.js';
 import { memoryLog } from '../helpers/harness.js';
 
 let slack: SlackStandin;

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/config.js';
-import { templateProblems } from '../../src/template.js';
+import { ConfigError, loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/core/config.js';
+import { templateProblems } from '../../src/core/template.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const exampleFiles = readdirSync(join(root, 'examples'))

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
 import { createShipmate, type Shipmate, type ShipmateOptions } from '../../src/app.js';
-import { parseConfig, type Config } from '../../src/config.js';
-import { isFinal, type DeployRecord } from '../../src/deploy-store.js';
-import { createLogger } from '../../src/logger.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis.js';
-import { blockActionsBody, sendToBot, slashCommandBody, viewSubmissionBody } from '../../src/slack-standin/requests.js';
-import { startSlackStandin, type SlackStandin, type StandinMessage } from '../../src/slack-standin/server.js';
+import { parseConfig, type Config } from '../../src/core/config.js';
+import { isFinal, type DeployRecord } from '../../src/deploys/deploy-store.js';
+import { createLogger } from '../../src/core/logger.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/core/redis.js';
+import { blockActionsBody, sendToBot, slashCommandBody, viewSubmissionBody } from '../../playground/slack-standin/requests.js';
+import { startSlackStandin, type SlackStandin, type StandinMessage } from '../../playground/slack-standin/server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f2a';
 export const BOT_TOKEN = 'xoxb-test-token-123456';

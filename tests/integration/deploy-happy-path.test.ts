@@ -1,6 +1,6 @@
 // /deploy end to end through the real receiver: ack, status message, steps, thread output, log entry, /deploys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockLimitProblems } from '../../src/slack-standin/block-limits.js';
+import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { BOT_TOKEN, CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 

@@ -1,7 +1,7 @@
 // Failing and timed-out steps, one deploy per environment at a time, and the Cancel button.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
-import { readAudit } from '../../src/deploy-store.js';
+import { readAudit } from '../../src/deploys/deploy-store.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { CHANNEL, allText, eventually, type TestBot, useTestBot, waitForEnd } from '../helpers/harness.js';
 

@@ -1,7 +1,7 @@
 // Bad input, unauthorized users and forged requests: a clear private reply, nothing enqueued, nothing posted.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readAudit } from '../../src/deploy-store.js';
-import { sendToBot, slashCommandBody } from '../../src/slack-standin/requests.js';
+import { readAudit } from '../../src/deploys/deploy-store.js';
+import { sendToBot, slashCommandBody } from '../../playground/slack-standin/requests.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { SIGNING_SECRET, type TestBot, useTestBot } from '../helpers/harness.js';
 
@@ -44,7 +44,7 @@ describe('/deploy refuses bad input privately', () => {
 
   it('accepts tag, branch and sha shapes', async () => {
     const { parseDeployText } = await import('../../commands/deploy.js');
-    const { refProblem } = await import('../../src/refs.js');
+    const { refProblem } = await import('../../src/deploys/refs.js');
     for (const ref of ['v1.4.0', 'main', 'release/1.4', 'a1b2c3d', 'feature/JIRA-12_fix', '1.4.0-rc.1+build.5']) {
       expect(refProblem(ref)).toBeUndefined();
     }

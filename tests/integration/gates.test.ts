@@ -3,9 +3,9 @@
 // post-deploy sign-off, App Home, and the deploy starting exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS } from '../../blocks/action-ids.js';
-import { readAudit, type DeployRecord } from '../../src/deploy-store.js';
-import { blockLimitProblems } from '../../src/slack-standin/block-limits.js';
-import type { StandinMessage } from '../../src/slack-standin/server.js';
+import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js';
+import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
+import type { StandinMessage } from '../../playground/slack-standin/server.js';
 import { CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 
 const YAML = `

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
-import { readAudit, type DeployRecord } from '../../src/deploy-store.js';
-import { startSlackStandin, type SlackStandin } from '../../src/slack-standin/server.js';
+import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js';
+import { startSlackStandin, type SlackStandin } from '../../playground/slack-standin/server.js';
 import { BOT_TOKEN, CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 
 const ghDir = mkdtempSync(join(tmpdir(), 'shipmate-gh-'));

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedRedis } from '../../src/redis.js';
+import { freePort, startEmbeddedRedis } from '../../src/core/redis.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { BOT_TOKEN, SIGNING_SECRET, eventually, startTestBot } from '../helpers/harness.js';
 

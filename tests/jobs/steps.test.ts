@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStep } from '../../jobs/deploy.js';
-import { parseConfig } from '../../src/config.js';
-import { createMasker } from '../../src/mask.js';
+import { parseConfig } from '../../src/core/config.js';
+import { createMasker } from '../../src/core/mask.js';
 import { runCommand } from '../../src/steps/run-command.js';
 
 const vars = { env: 'staging', version: 'v1.2.3', ref: 'v1.2.3', user: 'U0ALICE', deployId: '7' };

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
 import { SLASH_COMMANDS } from '../../commands/index.js';
 import { createPlayground, type Playground } from '../../playground/start.js';
-import { loadConfig } from '../../src/config.js';
-import { freePort } from '../../src/redis.js';
+import { loadConfig } from '../../src/core/config.js';
+import { freePort } from '../../src/core/redis.js';
 import { memoryLog, startRedis, stopRedis } from '../helpers/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';

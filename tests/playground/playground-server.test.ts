@@ -3,9 +3,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlayground, type Playground } from '../../playground/start.js';
-import { parseConfig } from '../../src/config.js';
-import { sendToBot, slashCommandBody } from '../../src/slack-standin/requests.js';
-import type { StandinMessage } from '../../src/slack-standin/server.js';
+import { parseConfig } from '../../src/core/config.js';
+import { sendToBot, slashCommandBody } from '../../playground/slack-standin/requests.js';
+import type { StandinMessage } from '../../playground/slack-standin/server.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { allText, eventually, headerText, memoryLog, startRedis, stopRedis } from '../helpers/harness.js';
 

@@ -1,6 +1,6 @@
 // Gate rules as pure functions: checklist ticks, approvals (roles, distinct roles, separation of
 // duties, expiry) and whether a pending deploy may start. No I/O here; gate-service.ts does that.
-import type { EnvironmentConfig } from './config.js';
+import type { EnvironmentConfig } from '../core/config.js';
 
 export interface ItemState {
   checked: boolean;

@@ -2,13 +2,13 @@
 // thread, and the deployment-log entry. Slack failures are logged, never allowed to stop a deploy.
 import type { WebClient } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
-import { deployLogBlocks } from '../blocks/deploy-log.js';
-import { deployStatusBlocks, stepOutputBlocks } from '../blocks/deploy-status.js';
-import { gateMessageBlocks } from '../blocks/gate-message.js';
-import { roleLabel, type Config } from './config.js';
-import type { DeployRecord, DeployStore, LogEntry } from './deploy-store.js';
-import type { Logger } from './logger.js';
-import type { DeployMetrics } from './ops.js';
+import { deployLogBlocks } from '../../blocks/deploy-log.js';
+import { deployStatusBlocks, stepOutputBlocks } from '../../blocks/deploy-status.js';
+import { gateMessageBlocks } from '../../blocks/gate-message.js';
+import { roleLabel, type Config } from '../core/config.js';
+import type { DeployRecord, DeployStore, LogEntry } from '../deploys/deploy-store.js';
+import type { Logger } from '../core/logger.js';
+import type { DeployMetrics } from '../ops/ops.js';
 
 /** Longer than one Slack call with its retries, so a slow post is never duplicated by the next writer. */
 const LOCK_MS = 60_000;

@@ -2,7 +2,7 @@
 // Records are JSON documents updated read-modify-write with a revision check, so concurrent
 // writers (worker, cancel button, gate ticks) never lose each other's changes.
 import type { Redis } from 'ioredis';
-import type { GateState } from './gates.js';
+import type { GateState } from '../gates/gate-rules.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
 export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';

@@ -1,8 +1,8 @@
 // The Cancel/Stop button on a deploy's status message.
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { audit } from '../deploy-store.js';
-import type { Deps } from '../deps.js';
-import { replyForError } from '../errors/index.js';
+import { audit } from '../../deploys/deploy-store.js';
+import type { Deps } from '../../deps.js';
+import { replyForError } from '../../core/errors.js';
 
 export function createCancelDeployAction(deps: Deps) {
   return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {

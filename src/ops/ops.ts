@@ -1,7 +1,7 @@
 // /healthz and /metrics: Redis reachability, queue counts and version; prom-client metrics plus BullMQ's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Deps } from './deps.js';
+import type { Deps } from '../deps.js';
 
 export const VERSION = process.env.npm_package_version ?? '0.1.0';
 

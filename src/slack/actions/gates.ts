@@ -1,11 +1,11 @@
 // Listeners for the gate message and App Home: checklist ticks, approvals, the reject modal, paging,
 // re-running checks and the post-deploy sign-off. Each acks at once, then does the work.
 import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
-import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS, deployIdFromBlockId, parseApproveValue } from '../../blocks/action-ids.js';
-import { rejectModal } from '../../blocks/gate-message.js';
-import type { Deps } from '../deps.js';
-import { NotAuthorizedError, UserInputError, replyForError } from '../errors/index.js';
-import { checkboxDelta } from '../gates.js';
+import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS, deployIdFromBlockId, parseApproveValue } from '../../../blocks/action-ids.js';
+import { rejectModal } from '../../../blocks/gate-message.js';
+import type { Deps } from '../../deps.js';
+import { NotAuthorizedError, UserInputError, replyForError } from '../../core/errors.js';
+import { checkboxDelta } from '../../gates/gate-rules.js';
 import { publishHome } from '../home.js';
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;

@@ -1,7 +1,7 @@
 // Who holds which role: Slack user ids from config, plus members of Slack user groups (cached).
 import type { WebClient } from '@slack/web-api';
-import type { Config, EnvironmentConfig } from './config.js';
-import type { Logger } from './logger.js';
+import type { Config, EnvironmentConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 
 const GROUP_TTL_MS = 5 * 60_000;
 

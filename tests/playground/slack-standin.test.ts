@@ -3,11 +3,11 @@ import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
 import { WebClient, type UsersListResponse, type WebAPIPlatformError } from '@slack/web-api';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { blockLimitProblems } from '../../src/slack-standin/block-limits.js';
+import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
 import {
   blockActionsBody, sendToBot, signSlackRequest, slashCommandBody, triggerIdFor, viewSubmissionBody,
-} from '../../src/slack-standin/requests.js';
-import { startSlackStandin, type SlackStandin } from '../../src/slack-standin/server.js';
+} from '../../playground/slack-standin/requests.js';
+import { startSlackStandin, type SlackStandin } from '../../playground/slack-standin/server.js';
 
 const TOKEN = 'xoxb-test';
 const noop = () => {};

@@ -1,7 +1,7 @@
 // Finds an environment by name or alias, and suggests the nearest one when a name is wrong.
 import { distance } from 'fastest-levenshtein';
-import type { Config, EnvironmentConfig } from './config.js';
-import { UserInputError } from './errors/index.js';
+import type { Config, EnvironmentConfig } from '../core/config.js';
+import { UserInputError } from '../core/errors.js';
 
 export function findEnvironment(config: Config, name: string): EnvironmentConfig | undefined {
   const wanted = name.toLowerCase();

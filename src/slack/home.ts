@@ -1,11 +1,11 @@
 // The App Home tab: the user's pending sign-offs and unticked checklists, with buttons to act, and every environment's state.
 import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
-import { homeGateBlocks } from '../blocks/gate-message.js';
-import { deploysOverview } from '../commands/deploys.js';
-import { roleLabel } from './config.js';
-import type { Deps } from './deps.js';
-import { approvalProblem, summarize } from './gates.js';
+import { homeGateBlocks } from '../../blocks/gate-message.js';
+import { deploysOverview } from './overview.js';
+import { roleLabel } from '../core/config.js';
+import type { Deps } from '../deps.js';
+import { approvalProblem, summarize } from '../gates/gate-rules.js';
 
 export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
   const roleName = (r: string) => roleLabel(deps.config, r);

@@ -1,14 +1,14 @@
 // Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each in the
 // audit trail), runs automatic checks, and starts the deploy exactly once when everything is met.
-import { escapeMrkdwn } from '../blocks/format.js';
-import { roleLabel, type EnvironmentConfig } from './config.js';
-import { audit, readDeployAudit, type DeployRecord } from './deploy-store.js';
-import type { ServiceDeps } from './deps.js';
-import { ConflictError, NotAuthorizedError, UserInputError } from './errors/index.js';
-import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gates.js';
-import { httpCheck } from './steps/http-check.js';
-import { runCommand } from './steps/run-command.js';
-import { renderTemplate } from './template.js';
+import { escapeMrkdwn } from '../../blocks/format.js';
+import { roleLabel, type EnvironmentConfig } from '../core/config.js';
+import { audit, readDeployAudit, type DeployRecord } from '../deploys/deploy-store.js';
+import type { ServiceDeps } from '../deps.js';
+import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
+import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gate-rules.js';
+import { httpCheck } from '../steps/http-check.js';
+import { runCommand } from '../steps/run-command.js';
+import { renderTemplate } from '../core/template.js';
 import type { Redis } from 'ioredis';
 
 export class GateService {

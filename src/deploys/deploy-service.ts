@@ -1,9 +1,9 @@
 // Requesting and cancelling deploys: the part shared by slash commands, buttons and (later) automation.
-import type { EnvironmentConfig } from './config.js';
+import type { EnvironmentConfig } from '../core/config.js';
 import { isFinal, type DeployRecord } from './deploy-store.js';
-import type { ServiceDeps } from './deps.js';
-import { ConflictError, NotAuthorizedError } from './errors/index.js';
-import { hasGates, initialGates } from './gates.js';
+import type { ServiceDeps } from '../deps.js';
+import { ConflictError, NotAuthorizedError } from '../core/errors.js';
+import { hasGates, initialGates } from '../gates/gate-rules.js';
 
 export interface DeployRequest {
   env: EnvironmentConfig;
