@@ -52,7 +52,7 @@ describe('/deploy happy path', () => {
     expect(bot.logs.raw()).not.toContain(BOT_TOKEN);
 
     // exactly one deployment-log entry
-    const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG'), 5000, 'log entry');
+    const log = await eventually(() => { const m = bot.slack.messages('C0DEPLOYLOG'); return m.length ? m : undefined; }, 5000, 'log entry');
     expect(log).toHaveLength(1);
     const entry = allText(log[0]!);
     expect(entry).toContain('v1.4.0');

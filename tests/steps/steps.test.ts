@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStep } from '../../jobs/deploy.js';
+import { runStep } from '../../src/steps/run-step.js';
 import { parseConfig } from '../../src/core/config.js';
 import { createMasker } from '../../src/core/mask.js';
 import { runCommand } from '../../src/steps/run-command.js';

@@ -1,0 +1,39 @@
+// Runs one configured step (a command or an HTTP check) with the deploy's variables substituted.
+import type { StepConfig } from '../core/config.js';
+import { renderTemplate, type DeployVars } from '../core/template.js';
+import { httpCheck } from './http-check.js';
+import { runCommand } from './run-command.js';
+
+export interface StepOutcome {
+  ok: boolean;
+  cancelled: boolean;
+  output: string;
+  exitCode?: number | null;
+  error?: string;
+}
+
+/** Runs one configured step with the deploy's variables substituted. Output is returned unmasked. */
+export async function runStep(step: StepConfig, vars: DeployVars, stepEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<StepOutcome> {
+  if ('run' in step) {
+    const argv = step.run.map((a) => renderTemplate(a, vars));
+    const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
+    const res = await runCommand(argv, { cwd: step.cwd, env: { ...stepEnv, SHIPMATE_ENV: vars.env, SHIPMATE_VERSION: vars.version, SHIPMATE_REF: vars.ref, SHIPMATE_USER: vars.user, SHIPMATE_DEPLOY_ID: vars.deployId, ...env }, timeoutMs: step.timeout, signal });
+    const header = `$ ${argv.map(displayArg).join(' ')}\n`;
+    if (res.spawnError) return { ok: false, cancelled: false, output: header + res.output, error: `could not start ${argv[0]}: ${res.spawnError}` };
+    if (res.cancelled) return { ok: false, cancelled: true, output: header + res.output, exitCode: res.exitCode, error: 'stopped (cancelled)' };
+    if (res.timedOut) return { ok: false, cancelled: false, output: header + res.output, exitCode: res.exitCode, error: `timed out after ${Math.round(step.timeout / 1000)} s` };
+    if (res.exitCode !== 0) return { ok: false, cancelled: false, output: header + res.output, exitCode: res.exitCode, error: res.exitCode === null ? `killed by ${res.signal}` : `exit code ${res.exitCode}` };
+    return { ok: true, cancelled: false, output: header + res.output, exitCode: 0 };
+  }
+  const spec = { ...step.http, url: renderTemplate(step.http.url, vars), headers: Object.fromEntries(Object.entries(step.http.headers).map(([k, v]) => [k, renderTemplate(v, vars)])) };
+  const res = await httpCheck(spec, signal);
+  if (res.cancelled) return { ok: false, cancelled: true, output: res.output, error: 'stopped (cancelled)' };
+  return { ok: res.ok, cancelled: false, output: res.output, error: res.ok ? undefined : `check failed after ${res.attempts} attempt${res.attempts === 1 ? '' : 's'}` };
+}
+
+/** How an argument is shown above a step's output: one line, long inline scripts shortened. */
+function displayArg(arg: string): string {
+  const flat = arg.replace(/\s*\n\s*/g, ' ').trim();
+  const short = flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+  return /[\s'"]/.test(short) ? `'${short.replace(/'/g, "'\\''")}'` : short;
+}
