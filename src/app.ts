@@ -76,12 +76,12 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     timeout: 10_000,
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
-  const store = new DeployStore(redis, prefix);
+  const now = opts.now ?? Date.now;
+  const store = new DeployStore(redis, prefix, now);
   const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-  const now = opts.now ?? Date.now;
   const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, stepEnv: env };
   const deps: Deps = { ...services, mask: createMasker(opts.config.secrets, env), deploys: new DeployService(services), gates: new GateService(services) };
   await queues.init();

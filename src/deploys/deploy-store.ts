@@ -51,6 +51,8 @@ export interface DeployRecord {
   handedBack?: boolean;
   /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
   runs: number;
+  /** The worker run that owns the deploy now (its BullMQ lock token); fenced writes check it. */
+  runToken?: string;
   notes: string[];
   logged?: boolean;
   /** Checklist and sign-offs, for environments that have gates; the deploy is 'pending' until they are met. */
@@ -79,14 +81,48 @@ export interface LogEntry {
   notes: string[];
 }
 
-// Sets the record only if its stored revision is the one the caller read.
-const CAS_SCRIPT = `
+/**
+ * Sets the record only if its stored revision is the one the caller read, and
+ * - a fenced write (ARGV[3] not empty) only while the record still belongs to that worker run (`runToken`);
+ * - a final status (succeeded, failed, …) is never changed;
+ * - the audit entries of the change (ARGV[4], a JSON array of field lists) go into the global and the
+ *   per-deploy streams in the same atomic step, so the trail records exactly what took effect.
+ * Returns 1 when written, 0 on a revision conflict, -1 when fenced off, -2 when a final status would change.
+ */
+const UPDATE_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 local rev = 0
-if current then rev = cjson.decode(current)['rev'] or 0 end
+local cur = nil
+if current then cur = cjson.decode(current); rev = cur['rev'] or 0 end
 if tonumber(ARGV[1]) ~= rev then return 0 end
+local nxt = cjson.decode(ARGV[2])
+if cur then
+  if ARGV[3] ~= '' and cur['runToken'] ~= ARGV[3] then return -1 end
+  local final = { succeeded = true, failed = true, cancelled = true, interrupted = true, rejected = true }
+  if final[cur['status']] and nxt['status'] ~= cur['status'] then return -2 end
+end
 redis.call('SET', KEYS[1], ARGV[2])
+local entries = cjson.decode(ARGV[4])
+for _, fields in ipairs(entries) do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', unpack(fields))
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '1000', '*', unpack(fields))
+end
 return 1`;
+
+/** A worker's write refused because another run now owns the deploy (this worker lost its lock). */
+export class FencedError extends Error {
+  constructor(readonly deployId: string) {
+    super(`deploy ${deployId} belongs to another worker run now; this run's write was refused`);
+    this.name = 'FencedError';
+  }
+}
+
+export interface UpdateOptions {
+  /** Refuse the write (FencedError) unless the record's `runToken` is still this one. */
+  fence?: string;
+  /** Audit entries for what this change did; written in the same atomic step as the record. */
+  audit?: (next: DeployRecord, previous: DeployRecord) => AuditEntry[];
+}
 
 const LOG_KEEP = 1000;
 
@@ -94,6 +130,7 @@ export class DeployStore {
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   private key(...parts: string[]): string {
@@ -127,20 +164,30 @@ export class DeployStore {
 
   /**
    * Applies `change` to the latest record and stores it, retrying when someone else wrote in between.
-   * `change` may return false to leave the record as it is. Returns the stored record.
+   * `change` may return false to leave the record as it is. Returns the stored record. A final status is
+   * never changed (the change is dropped and the stored record returned); a fenced write from a run that no
+   * longer owns the deploy throws FencedError.
    */
-  async update(id: string, change: (record: DeployRecord) => void | false): Promise<DeployRecord> {
+  async update(id: string, change: (record: DeployRecord) => void | false, opts: UpdateOptions = {}): Promise<DeployRecord> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = await this.get(id);
       if (!current) throw new Error(`deploy ${id} not found`);
+      if (opts.fence !== undefined && current.runToken !== opts.fence) throw new FencedError(id);
       const next = structuredClone(current);
       if (change(next) === false) return current;
+      if (isFinal(current.status) && next.status !== current.status) return current;
       next.rev = current.rev + 1;
-      const ok = await this.redis.eval(CAS_SCRIPT, 1, this.key('deploy', id), String(current.rev), JSON.stringify(next));
+      const entries = (opts.audit?.(next, current) ?? []).map((e) => auditFields(e, this.now()));
+      const ok = await this.redis.eval(
+        UPDATE_SCRIPT, 3, this.key('deploy', id), this.key('audit'), this.key('audit', 'deploy', id),
+        String(current.rev), JSON.stringify(next), opts.fence ?? '', JSON.stringify(entries),
+      );
       if (ok === 1) {
         if (isFinal(next.status)) await this.redis.srem(this.key('active'), id);
         return next;
       }
+      if (ok === -1) throw new FencedError(id);
+      if (ok === -2) return (await this.get(id)) ?? current;
     }
     throw new Error(`deploy ${id}: too many concurrent updates`);
   }
@@ -224,8 +271,12 @@ export interface AuditEntry {
  * The audit trail: a capped Redis stream of who did what, when (refusals included), plus a per-deploy
  * stream so a deploy's own trail can be read back for its log entry.
  */
+function auditFields(entry: AuditEntry, at: number): string[] {
+  return Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+}
+
 export async function audit(redis: Redis, prefix: string, entry: AuditEntry, at = Date.now()): Promise<void> {
-  const fields = Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+  const fields = auditFields(entry, at);
   const tx = redis.multi().xadd(`${prefix}:audit`, 'MAXLEN', '~', '100000', '*', ...fields);
   if (entry.deployId) tx.xadd(`${prefix}:audit:deploy:${entry.deployId}`, 'MAXLEN', '~', '1000', '*', ...fields);
   await tx.exec();
