@@ -14,12 +14,13 @@ import { DeployService } from './deploys/deploy-service.js';
 import { DeployStore } from './deploys/deploy-store.js';
 import { GateService } from './gates/gate-service.js';
 import type { Deps, ServiceDeps } from './deps.js';
-import type { Logger } from './core/logger.js';
-import { createMasker } from './core/mask.js';
+import { addLogMasker, type Logger } from './core/logger.js';
+import { createMasker, maskDeep, maskingFetch } from './core/mask.js';
 import { createMetrics, opsRoutes } from './ops/ops.js';
 import { RoleDirectory } from './gates/roles.js';
 import { createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
+import { baseStepEnv } from './steps/step-env.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -32,8 +33,9 @@ export interface ShipmateOptions {
   slack: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string };
   port?: number;
   host?: string;
+  /** A logger made by createLogger: Shipmate adds its secret masker to it, so every line is masked. */
   log: Logger;
-  /** Environment for step commands and for reading secret values to mask. */
+  /** Shipmate's environment: secret values to mask are read from it, and steps get the part the config names (see baseStepEnv). */
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
   now?: () => number;
@@ -67,23 +69,28 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const prefix = opts.prefix ?? 'shipmate';
   const env = opts.env ?? process.env;
   const log = opts.log;
+  // The one masker, applied where output leaves: the log stream, Slack's HTTP transport, the store's writes.
+  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken]);
+  addLogMasker(log, mask);
+  const fetch = maskingFetch(mask, globalThis.fetch);
   const redis = createRedis(opts.redisUrl);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const slack = new WebClient(opts.slack.botToken, {
     slackApiUrl: opts.slack.apiUrl,
+    fetch,
     logger: slackLogger(log),
     // Each call gives up after 10 s and is retried 3 times (429s wait for Retry-After).
     timeout: 10_000,
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
   const now = opts.now ?? Date.now;
-  const store = new DeployStore(redis, prefix, now);
+  const store = new DeployStore(redis, prefix, now, mask);
   const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-  const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, stepEnv: env };
-  const deps: Deps = { ...services, mask: createMasker(opts.config.secrets, env), deploys: new DeployService(services), gates: new GateService(services) };
+  const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, stepEnv: baseStepEnv(env, opts.config) };
+  const deps: Deps = { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   await queues.init();
 
   const routes = opsRoutes(deps, metrics.registry);
@@ -94,7 +101,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
 
   if (role !== 'worker') {
     const boltLogger = slackLogger(log);
-    const clientOptions = { slackApiUrl: opts.slack.apiUrl };
+    // Bolt's clients (the `client` listeners get) and its respond() use this fetch, so they are masked too.
+    const clientOptions = { slackApiUrl: opts.slack.apiUrl, fetch };
     if (opts.slack.appToken) {
       // installerOptions.clientOptions reaches the Socket Mode client's own WebClient (apps.connections.open).
       const receiver = new SocketModeReceiver({ appToken: opts.slack.appToken, logger: boltLogger, customRoutes: routes, installerOptions: { port: opts.port ?? 3000, clientOptions } });
@@ -104,6 +112,9 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       httpReceiver = new HTTPReceiver({ signingSecret: opts.slack.signingSecret, endpoints: '/slack/events', customRoutes: routes, logger: boltLogger, processBeforeResponse: false });
       app = new App({ token: opts.slack.botToken, receiver: httpReceiver, logger: boltLogger, clientOptions });
     }
+    // Acks are answers to Slack as well (the HTTP response, or the Socket Mode envelope): masked like the rest.
+    const processEvent = app.processEvent.bind(app);
+    app.processEvent = (event) => processEvent({ ...event, ack: (response) => event.ack(maskDeep(response, mask)) });
     registerCommands(app, deps);
     registerActions(app, deps);
     app.error(async (err) => {

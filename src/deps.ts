@@ -26,7 +26,7 @@ export interface Deps {
   /** Redis key prefix for everything Shipmate stores (BullMQ queues included). */
   prefix: string;
   now: () => number;
-  /** Environment handed to step commands (the process environment unless a test narrows it). */
+  /** What every step and check starts from: the safe base, `passEnv` and `secrets` (baseStepEnv), never the whole process environment. */
   stepEnv: NodeJS.ProcessEnv;
 }
 

@@ -20,6 +20,7 @@ export const duration = z.union([z.number().positive(), z.string()]).transform((
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U0123ABCD');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user-group id looks like S0123ABCD');
 const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel id looks like C0123ABCD');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and _');
 const identifier = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'use lower-case letters, digits, - and _');
 
 export const roleSchema = z.strictObject({
@@ -118,8 +119,10 @@ export const environmentSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    /** Environment variable names whose values are masked in output and logs. */
-    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    /** Environment variable names whose values are masked everywhere; steps and checks get them too. */
+    secrets: z.array(envName).default([]),
+    /** More of Shipmate's environment variables every step and check gets (beyond PATH, HOME, LANG, TZ, …). */
+    passEnv: z.array(envName).default([]),
     roles: z.record(identifier, roleSchema).default({}),
     channels: z
       .strictObject({ deployLog: slackChannelId.optional(), announcements: slackChannelId.optional() })

@@ -1,7 +1,9 @@
 // Deploy records, environment state and the deployment log, kept in Redis under one key prefix.
 // Records are JSON documents updated read-modify-write with a revision check, so concurrent
-// writers (worker, cancel button, gate ticks) never lose each other's changes.
+// writers (worker, cancel button, gate ticks) never lose each other's changes. Everything written is
+// passed through the secret masker first, so no secret reaches Redis in clear text.
 import type { Redis } from 'ioredis';
+import { maskDeep, type Masker } from '../core/mask.js';
 import type { GateState } from '../gates/gate-rules.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
@@ -126,12 +128,26 @@ export interface UpdateOptions {
 
 const LOG_KEEP = 1000;
 
+/**
+ * The masker of the store that writes through a Redis connection. audit() is called with the connection
+ * (from many places), not the store, so it finds its masker here and every audit entry is masked too.
+ */
+const connectionMaskers = new WeakMap<Redis, Masker>();
+const noMask: Masker = (text) => text;
+
 export class DeployStore {
+  private readonly mask: Masker;
+
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** Applied to every string written (records, audit entries, environment state, log entries). */
+    mask?: Masker,
+  ) {
+    this.mask = mask ?? noMask;
+    if (mask) connectionMaskers.set(redis, mask);
+  }
 
   private key(...parts: string[]): string {
     return [this.prefix, ...parts].join(':');
@@ -142,7 +158,7 @@ export class DeployStore {
   }
 
   async create(record: Omit<DeployRecord, 'rev' | 'runs' | 'notes'> & Partial<Pick<DeployRecord, 'notes'>>): Promise<DeployRecord> {
-    const full: DeployRecord = { notes: [], ...record, runs: 0, rev: 1 };
+    const full: DeployRecord = maskDeep({ notes: [], ...record, runs: 0, rev: 1 }, this.mask);
     await this.redis
       .multi()
       .set(this.key('deploy', full.id), JSON.stringify(full))
@@ -177,14 +193,16 @@ export class DeployStore {
       if (change(next) === false) return current;
       if (isFinal(current.status) && next.status !== current.status) return current;
       next.rev = current.rev + 1;
-      const entries = (opts.audit?.(next, current) ?? []).map((e) => auditFields(e, this.now()));
+      const entries = (opts.audit?.(next, current) ?? []).map((e) => auditFields(e, this.now(), this.mask));
+      // What is stored (and returned, so callers render what Redis holds) is the masked record.
+      const stored = maskDeep(next, this.mask);
       const ok = await this.redis.eval(
         UPDATE_SCRIPT, 3, this.key('deploy', id), this.key('audit'), this.key('audit', 'deploy', id),
-        String(current.rev), JSON.stringify(next), opts.fence ?? '', JSON.stringify(entries),
+        String(current.rev), JSON.stringify(stored), opts.fence ?? '', JSON.stringify(entries),
       );
       if (ok === 1) {
-        if (isFinal(next.status)) await this.redis.srem(this.key('active'), id);
-        return next;
+        if (isFinal(stored.status)) await this.redis.srem(this.key('active'), id);
+        return stored;
       }
       if (ok === -1) throw new FencedError(id);
       if (ok === -2) return (await this.get(id)) ?? current;
@@ -199,7 +217,8 @@ export class DeployStore {
     return records.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  async setEnvState(state: EnvState): Promise<void> {
+  async setEnvState(unmasked: EnvState): Promise<void> {
+    const state = maskDeep(unmasked, this.mask);
     await this.redis
       .multi()
       .hset(this.key('env', state.env), 'current', JSON.stringify(state))
@@ -215,7 +234,7 @@ export class DeployStore {
 
   /** Remembers that `version` succeeded on `env` (for promotion rules). */
   async markSucceeded(env: string, version: string, at: number): Promise<void> {
-    await this.redis.hset(this.key('env', env, 'succeeded'), version, String(at));
+    await this.redis.hset(this.key('env', env, 'succeeded'), this.mask(version), String(at));
   }
 
   /** The environment's successful deploys, newest first (for rollbacks). */
@@ -225,14 +244,14 @@ export class DeployStore {
   }
 
   async hasSucceeded(env: string, version: string): Promise<boolean> {
-    return (await this.redis.hexists(this.key('env', env, 'succeeded'), version)) === 1;
+    return (await this.redis.hexists(this.key('env', env, 'succeeded'), this.mask(version))) === 1;
   }
 
   /** Appends one log entry per deploy; a second call for the same deploy is ignored. */
   async appendLog(entry: LogEntry): Promise<boolean> {
     const first = await this.redis.set(this.key('logged', entry.deployId), '1', 'NX');
     if (first !== 'OK') return false;
-    await this.redis.multi().lpush(this.key('log'), JSON.stringify(entry)).ltrim(this.key('log'), 0, LOG_KEEP - 1).exec();
+    await this.redis.multi().lpush(this.key('log'), JSON.stringify(maskDeep(entry, this.mask))).ltrim(this.key('log'), 0, LOG_KEEP - 1).exec();
     return true;
   }
 
@@ -271,12 +290,12 @@ export interface AuditEntry {
  * The audit trail: a capped Redis stream of who did what, when (refusals included), plus a per-deploy
  * stream so a deploy's own trail can be read back for its log entry.
  */
-function auditFields(entry: AuditEntry, at: number): string[] {
-  return Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+function auditFields(entry: AuditEntry, at: number, mask: Masker): string[] {
+  return Object.entries({ ...entry, at: String(at) }).flatMap(([k, v]) => (v === undefined ? [] : [k, mask(String(v))]));
 }
 
 export async function audit(redis: Redis, prefix: string, entry: AuditEntry, at = Date.now()): Promise<void> {
-  const fields = auditFields(entry, at);
+  const fields = auditFields(entry, at, connectionMaskers.get(redis) ?? noMask);
   const tx = redis.multi().xadd(`${prefix}:audit`, 'MAXLEN', '~', '100000', '*', ...fields);
   if (entry.deployId) tx.xadd(`${prefix}:audit:deploy:${entry.deployId}`, 'MAXLEN', '~', '1000', '*', ...fields);
   await tx.exec();

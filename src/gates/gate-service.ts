@@ -8,6 +8,7 @@ import { ConflictError, NotAuthorizedError, UserInputError } from '../core/error
 import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gate-rules.js';
 import { httpCheck } from '../steps/http-check.js';
 import { runCommand } from '../steps/run-command.js';
+import { stepEnv } from '../steps/step-env.js';
 import { renderTemplate } from '../core/template.js';
 import type { Redis } from 'ioredis';
 
@@ -171,7 +172,7 @@ export class GateService {
         try {
           if ('run' in check) {
             const argv = check.run.map((a) => renderTemplate(a, vars));
-            const res = await runCommand(argv, { timeoutMs: check.timeout, env: this.d.stepEnv });
+            const res = await runCommand(argv, { timeoutMs: check.timeout, env: stepEnv(this.d.stepEnv, vars) });
             ok = res.exitCode === 0;
             const lastLine = res.output.trim().split('\n').at(-1) ?? '';
             reason = ok ? `\`${argv[0]}\` exited 0` : res.timedOut ? `timed out after ${Math.round(check.timeout / 1000)} s` : `\`${argv[0]}\` exited ${res.exitCode ?? res.signal}${lastLine ? `: ${lastLine.slice(0, 150)}` : ''}`;

@@ -3,6 +3,7 @@ import type { StepConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
 import { httpCheck } from './http-check.js';
 import { runCommand } from './run-command.js';
+import { stepEnv } from './step-env.js';
 
 export interface StepOutcome {
   ok: boolean;
@@ -12,12 +13,15 @@ export interface StepOutcome {
   error?: string;
 }
 
-/** Runs one configured step with the deploy's variables substituted. Output is returned unmasked. */
-export async function runStep(step: StepConfig, vars: DeployVars, stepEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<StepOutcome> {
+/**
+ * Runs one configured step with the deploy's variables substituted. `baseEnv` is what every step starts
+ * from (see baseStepEnv: never Shipmate's whole environment). Output is returned unmasked.
+ */
+export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<StepOutcome> {
   if ('run' in step) {
     const argv = step.run.map((a) => renderTemplate(a, vars));
     const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
-    const res = await runCommand(argv, { cwd: step.cwd, env: { ...stepEnv, SHIPMATE_ENV: vars.env, SHIPMATE_VERSION: vars.version, SHIPMATE_REF: vars.ref, SHIPMATE_USER: vars.user, SHIPMATE_DEPLOY_ID: vars.deployId, ...env }, timeoutMs: step.timeout, signal });
+    const res = await runCommand(argv, { cwd: step.cwd, env: stepEnv(baseEnv, vars, env), timeoutMs: step.timeout, signal });
     const header = `$ ${argv.map(displayArg).join(' ')}\n`;
     if (res.spawnError) return { ok: false, cancelled: false, output: header + res.output, error: `could not start ${argv[0]}: ${res.spawnError}` };
     if (res.cancelled) return { ok: false, cancelled: true, output: header + res.output, exitCode: res.exitCode, error: 'stopped (cancelled)' };
