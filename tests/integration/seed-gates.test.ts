@@ -113,7 +113,8 @@ describe('Ontos ML Workbench', () => {
     if (r.status === 'failed') {
       const msg = b.statusMessage(id)!;
       expect(allText(msg)).not.toContain(ACTIONS.postDeploySignoff);
-      await b.shipmate.deps.store.update(id, (x) => void (x.status = 'succeeded'));
+      // A final status never changes through the store, so the test writes the succeeded record directly.
+      await b.shipmate.deps.redis.set(`${b.prefix}:deploy:${id}`, JSON.stringify({ ...r, status: 'succeeded', error: undefined, rev: r.rev + 1 }));
     }
     await expect(b.shipmate.deps.gates.postDeploySignoff(id, 'U0ONTOSENG2')).rejects.toThrow(/Only Product team sign-off/);
     const signed = await b.shipmate.deps.gates.postDeploySignoff(id, 'U0ONTOSQA01'); // member through the user group
