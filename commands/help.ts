@@ -62,7 +62,7 @@ export const COMMAND_HELP = {
       if (sensitive) out.push([`/deploy ${sensitive.name} v1.4.0 --sensitive`, `also ask ${sensitive.approvals?.sensitiveRequires.map((r) => roleLabel(c, r)).join(' and ')} to sign off`]);
       return out;
     },
-    more: (c) => ['Environments:', ...c.environments.map((e) => envLine(c, e))],
+    more: (c) => ['*Environments:*', ...c.environments.map((e) => envLine(c, e))],
   },
   '/rollback': {
     hint: '<env> [version]',

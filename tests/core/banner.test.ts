@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { bannerLines, startupOutput } from '../../src/core/banner.js';
 import { readEnvOptions } from '../../src/core/env.js';
@@ -35,7 +36,7 @@ describe('start-up banner', () => {
   it('pretty-prints on a terminal (pino-pretty), still redacting tokens', () => {
     const out = sink();
     createLogger({ destination: out.stream, pretty: true }).info({ token: 'xoxb-secret-1', deployId: '7' }, 'deploy queued');
-    const text = out.text().replace(/\u001b\[\d+m/g, '');
+    const text = stripVTControlCharacters(out.text());
     expect(text).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: deploy queued\n/);
     expect(text).toContain('deployId: "7"');
     expect(text).toContain('[redacted]');
