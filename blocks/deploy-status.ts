@@ -36,6 +36,9 @@ function stepLine(step: StepState, index: number): string {
       return `${STEP_ICON.failed} *${name}* — failed after ${formatDuration(step.durationMs)}${step.error ? `: ${escapeMrkdwn(truncate(step.error, 200))}` : ''}`;
     case 'pending':
       return `${STEP_ICON.pending} ${name}`;
+    case 'cancelled':
+      // The step's own error only repeats that it was stopped; say why instead.
+      return `${STEP_ICON.cancelled} ${name} — stopped: the deploy was cancelled`;
     default:
       return `${STEP_ICON[step.status]} ${name} — ${step.status}${step.error ? `: ${escapeMrkdwn(truncate(step.error, 200))}` : ''}`;
   }
@@ -88,6 +91,9 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; n
     });
   }
   if (!isFinished(d.status)) {
+    // A running deploy is stopped, a queued one cancelled; a rollback is called a rollback.
+    const noun = d.kind === 'rollback' ? 'rollback' : 'deploy';
+    const verb = d.status === 'running' ? 'Stop' : 'Cancel';
     blocks.push({
       type: 'actions',
       block_id: `deploy_${d.id}`,
@@ -95,14 +101,15 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; n
         {
           type: 'button',
           action_id: ACTIONS.cancelDeploy,
-          text: { type: 'plain_text', text: d.status === 'running' ? 'Stop deploy' : 'Cancel deploy' },
+          text: { type: 'plain_text', text: `${verb} ${noun}` },
           style: 'danger',
           value: d.id,
           confirm: {
-            title: { type: 'plain_text', text: 'Cancel this deploy?' },
-            text: { type: 'mrkdwn', text: d.status === 'running' ? `The running step is stopped and no further step runs on *${escapeMrkdwn(d.env)}*.` : `Deploy #${d.id} leaves the queue for *${escapeMrkdwn(d.env)}*.` },
-            confirm: { type: 'plain_text', text: 'Cancel deploy' },
+            title: { type: 'plain_text', text: `${verb} this ${noun}?` },
+            text: { type: 'mrkdwn', text: d.status === 'running' ? `The running step is stopped and no further step runs on *${escapeMrkdwn(d.env)}*.` : `${noun === 'rollback' ? 'Rollback' : 'Deploy'} #${d.id} leaves the queue for *${escapeMrkdwn(d.env)}*.` },
+            confirm: { type: 'plain_text', text: `${verb} ${noun}` },
             deny: { type: 'plain_text', text: 'Keep it' },
+            style: 'danger',
           },
         },
       ],

@@ -18,8 +18,14 @@ export function slackDate(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${fallback}>`;
 }
 
-export function utcDate(at: number): string {
-  return format(new UTCDate(at), "yyyy-MM-dd HH:mm 'UTC'");
+/** "3 checklist items", "1 approval": a count with its noun, never "item(s)". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** Where a just-queued deploy stands, in words: position 1 is next in line (nothing runs or waits ahead of it). */
+export function queuePlace(position: number, env: string): string {
+  return position <= 1 ? 'nothing is ahead of it, so it starts right away' : `it waits for ${plural(position - 1, `${env} deploy`)} ahead of it`;
 }
 
 export function mention(user: string): string {

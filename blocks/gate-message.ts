@@ -4,9 +4,9 @@ import type { KnownBlock } from '@slack/types';
 import ms from 'ms';
 import type { EnvironmentConfig } from '../src/core/config.js';
 import type { DeployRecord } from '../src/deploys/deploy-store.js';
-import { missingRoles, summarize } from '../src/gates/gate-rules.js';
+import { missingRoles, summarize, type GateSummary } from '../src/gates/gate-rules.js';
 import { ACTIONS, approveValue, checklistBlockId } from './action-ids.js';
-import { escapeMrkdwn, mention, slackDate, truncate, utcDate } from './format.js';
+import { escapeMrkdwn, mention, plural, slackDate, truncate } from './format.js';
 
 const MAX_OPTIONS = 10;
 /** Blocks a page of checklist sections may use; the rest of the message needs at most ~12. */
@@ -14,8 +14,19 @@ const PAGE_BUDGET = 36;
 
 type Roles = (role: string) => string;
 
-function timeOf(at: number): string {
-  return utcDate(at).slice(11, 16);
+/**
+ * What a pending deploy still waits for, in words shared by the /deploy reply, the gate message and the Home tab.
+ * Items to tick by hand and automatic checks are counted apart, so the numbers agree whether or not a check has run.
+ */
+export function waitingFor(summary: GateSummary): string {
+  const manual = summary.missingItems.filter((m) => !m.auto).length;
+  const auto = summary.missingItems.length - manual;
+  const parts = [
+    manual ? plural(manual, 'checklist item') : '',
+    auto ? plural(auto, 'automatic check') : '',
+    summary.approvalsNeeded ? plural(summary.approvalsNeeded, 'approval') : '',
+  ].filter(Boolean);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0] ?? 'nothing';
 }
 
 /** Checklist sections split into pages that each fit the block budget. */
@@ -52,8 +63,9 @@ function checklistBlocks(d: DeployRecord, env: EnvironmentConfig, page: number, 
       const chunk = manual.slice(start, start + MAX_OPTIONS);
       const options = chunk.map((it) => {
         const state = gates.items[it.id];
-        // Option descriptions are plain text (no mentions), so who ticked it goes into the mrkdwn text.
-        const who = state?.checked && state.by ? ` — ${mention(state.by)} ${timeOf(state.at ?? 0)}` : '';
+        // Option descriptions are plain text (no mentions), so who ticked it goes into the mrkdwn text. No time here:
+        // option text holds 75 characters and a date token would eat half of them (the time is in the audit trail).
+        const who = state?.checked && state.by ? ` — ${mention(state.by)}` : '';
         const text = `${truncate(escapeMrkdwn(it.text), 75 - who.length)}${who}`;
         const description = it.text.length > 75 - who.length ? truncate(it.text, 75) : it.required ? 'required' : 'optional';
         return { text: { type: 'mrkdwn' as const, text }, description: { type: 'plain_text' as const, text: description }, value: it.id };
@@ -83,8 +95,8 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
   const rules = env.approvals;
   const gates = d.gates;
   if (!rules || !gates) return '';
-  const lines = gates.approvals.map((a) => `:white_check_mark: ${roleName(a.role)} — ${mention(a.user)} at ${timeOf(a.at)} UTC`);
-  for (const e of gates.expired.slice(-5)) lines.push(`:hourglass: ${mention(e.user)}'s approval as ${roleName(e.role)} expired at ${timeOf(e.expiredAt)} UTC — approve again`);
+  const lines = gates.approvals.map((a) => `:white_check_mark: ${roleName(a.role)} — ${mention(a.user)} ${slackDate(a.at)}`);
+  for (const e of gates.expired.slice(-5)) lines.push(`:hourglass: ${mention(e.user)}'s approval as ${roleName(e.role)} expired ${slackDate(e.expiredAt)} — approve again`);
   const need = summarize(env, gates).approvalsNeeded;
   const mustSign = missingRoles(gates);
   if (mustSign.length) lines.push(`:lock: Must include ${mustSign.map(roleName).join(' and ')}${gates.sensitive ? ' — marked as a sensitive change' : ''}`);
@@ -144,13 +156,10 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
     return { text: `${gateTitle(d)}: ${gates.rejected ? 'rejected' : gates.metAt ? 'all gates met' : 'cancelled'}`, blocks };
   }
 
-  const waiting = [
-    summary.missingItems.length ? `${summary.missingItems.length} checklist item${summary.missingItems.length === 1 ? '' : 's'}` : '',
-    summary.approvalsNeeded ? `${summary.approvalsNeeded} approval${summary.approvalsNeeded === 1 ? '' : 's'}` : '',
-  ].filter(Boolean).join(' and ');
+  const waiting = waitingFor(summary);
   blocks.push({
     type: 'section',
-    text: { type: 'mrkdwn', text: `${mention(d.requestedBy)} wants to deploy \`${escapeMrkdwn(d.version)}\` to *${escapeMrkdwn(d.env)}*. It starts by itself once its gates are met.\n:hourglass: Waiting for ${waiting || 'nothing'}.` },
+    text: { type: 'mrkdwn', text: `${mention(d.requestedBy)} wants to deploy \`${escapeMrkdwn(d.version)}\` to *${escapeMrkdwn(d.env)}*. It starts by itself once its gates are met.\n:hourglass: Waiting for ${waiting}.` },
   });
   const pages = checklistPages(env);
   const page = Math.min(gates.page, pages.length - 1);
@@ -176,11 +185,11 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
     ...nav,
     {
       type: 'button', action_id: ACTIONS.cancelDeploy, text: { type: 'plain_text', text: 'Withdraw' }, value: d.id,
-      confirm: { title: { type: 'plain_text', text: 'Withdraw this deploy?' }, text: { type: 'mrkdwn', text: `Deploy #${d.id} is dropped; its ticks and sign-offs stay in the log.` }, confirm: { type: 'plain_text', text: 'Withdraw' }, deny: { type: 'plain_text', text: 'Keep it' } },
+      confirm: { title: { type: 'plain_text', text: 'Withdraw this deploy?' }, text: { type: 'mrkdwn', text: `Deploy #${d.id} is dropped; its ticks and sign-offs stay in the log.` }, confirm: { type: 'plain_text', text: 'Withdraw' }, deny: { type: 'plain_text', text: 'Keep it' }, style: 'danger' },
     },
   ];
   blocks.push({ type: 'actions', block_id: `gate_actions_${d.id}`, elements: buttons.slice(0, 25) as never });
-  return { text: `${gateTitle(d)}: waiting for ${waiting || 'nothing'}`, blocks };
+  return { text: `${gateTitle(d)}: waiting for ${waiting}`, blocks };
 }
 
 /** The checklist and sign-off buttons for one pending deploy, for the App Home tab. */
@@ -189,7 +198,7 @@ export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName
   if (!gates) return [];
   const summary = summarize(env, gates);
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*Deploy #${d.id}* · \`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}* by ${mention(d.requestedBy)}\nWaiting for ${summary.missingItems.length} checklist item(s) and ${summary.approvalsNeeded} approval(s).` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Deploy #${d.id}* · \`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}* by ${mention(d.requestedBy)}\nWaiting for ${waitingFor(summary)}.` } },
   ];
   if (opts.canTick && summary.missingItems.some((m) => !m.auto)) blocks.push(...checklistBlocks(d, env, gates.page, true).filter((b) => b.type === 'actions'));
   if (opts.canApprove) {

@@ -9,6 +9,8 @@ import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
 import { refProblem } from '../src/deploys/refs.js';
 import { roleLabel, type EnvironmentConfig } from '../src/core/config.js';
 import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
+import { plural, queuePlace } from '../blocks/format.js';
+import { waitingFor } from '../blocks/gate-message.js';
 import { commandListener } from './respond.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
@@ -18,7 +20,7 @@ async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user
   const items = allItems(env);
   if (items.length) {
     const auto = items.filter((i) => i.check);
-    lines.push(`:clipboard: Checklist: ${items.filter((i) => i.required).length} required item(s) in ${env.checklist.length} section(s) (${env.checklist.map((s) => s.section).join(', ')})${auto.length ? `; ${auto.length} ticked automatically by a check: ${auto.map((i) => i.text).join(', ')}` : ''}.`);
+    lines.push(`:clipboard: Checklist: ${plural(items.filter((i) => i.required).length, 'required item')} in ${plural(env.checklist.length, 'section')} (${env.checklist.map((s) => s.section).join(', ')})${auto.length ? `; ${auto.length} ticked automatically by a check: ${auto.map((i) => i.text).join(', ')}` : ''}.`);
   } else lines.push(':white_check_mark: Checklist: none.');
   const rules = env.approvals;
   if (rules) {
@@ -36,7 +38,7 @@ async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user
 }
 
 export function deployUsage(config: Config): string {
-  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`.\nEnvironments: ${environmentNames(config)}.`;
+  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
 }
 
 const deployArgs = z.strictObject({
@@ -74,7 +76,7 @@ export function createDeployCommand(deps: Deps) {
     }
     if (!(await deps.roles.mayDeploy(env, command.user_id))) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: not in ${env.deployers.join(', ')}` });
-      throw new NotAuthorizedError(`You may not deploy to ${env.name}: that needs the ${env.deployers.join(' or ')} role. Ask one of them, or whoever runs Shipmate.`);
+      throw new NotAuthorizedError(`You may not deploy to ${env.name}: that needs the ${env.deployers.map((r) => roleLabel(config, r)).join(' or ')} role. Ask someone who has it, or whoever runs Shipmate.`);
     }
     const promotion = await deps.deploys.promotionProblem(env, ref);
     if (args.sensitive && !env.approvals?.sensitiveRequires.length) {
@@ -89,8 +91,7 @@ export function createDeployCommand(deps: Deps) {
     await audit(deps.redis, deps.prefix, { action: 'deploy.requested', user: command.user_id, env: env.name, deployId: record.id, detail: ref });
     if (record.status === 'pending') {
       log.info({ deployId: record.id, env: env.name, ref }, 'deploy waiting for gates');
-      const summary = summarize(env, record.gates ?? initialGates(env));
-      const waiting = [summary.missingItems.length ? `${summary.missingItems.length} checklist items` : '', summary.approvalsNeeded ? `${summary.approvalsNeeded} approvals` : ''].filter(Boolean).join(' and ');
+      const waiting = waitingFor(summarize(env, record.gates ?? initialGates(env)));
       return {
         reply: `Deploy #${record.id} of \`${ref}\` to *${env.name}* is waiting for its gates (${waiting}). The gate message in this channel shows the checklist and sign-offs; it starts by itself once they are met.`,
         after: async () => {
@@ -101,10 +102,9 @@ export function createDeployCommand(deps: Deps) {
       };
     }
     log.info({ deployId: record.id, env: env.name, ref, position }, 'deploy queued');
-    const where = position <= 1 ? 'queued, position 1 — starting now' : `queued, position ${position} — it starts when the ${position - 1} ahead of it finish`;
     return {
-      reply: `Deploying \`${ref}\` to *${env.name}* (deploy #${record.id}) — ${where}. Follow it in the status message in this channel.`,
+      reply: `Deploying \`${ref}\` to *${env.name}* (deploy #${record.id}) — ${queuePlace(position, env.name)}. Follow it in the status message in this channel.`,
       after: () => deps.messenger.sync(record.id),
     };
-  });
+  }, { helpWhenEmpty: true });
 }

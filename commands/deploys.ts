@@ -8,7 +8,7 @@ import { commandListener } from './respond.js';
 export function createDeploysCommand(deps: Deps) {
   return commandListener('/deploys', deps, async ({ command }) => {
     const word = command.text.trim().split(/\s+/).filter(Boolean);
-    const usage = `Usage: \`/deploys [environment]\`. Environments: ${environmentNames(deps.config)}.`;
+    const usage = `Usage: \`/deploys [environment]\`; \`/deploys help\` for more. Environments: ${environmentNames(deps.config)}.`;
     if (word.length > 1) throw new UserInputError('`/deploys` takes at most one environment.', usage);
     const only = word[0] ? requireEnvironment(deps.config, word[0], usage).name : undefined;
     return { reply: await deploysOverview(deps, only) };

@@ -5,12 +5,15 @@ import type { Deps } from '../src/deps.js';
 import { createDeployCommand } from './deploy.js';
 import { createDeploysCommand } from './deploys.js';
 import { createRollbackCommand } from './rollback.js';
+import { createShipmateCommand } from './shipmate.js';
+import type { SlashCommand } from './help.js';
 
 const COMMANDS = {
   '/deploy': createDeployCommand,
   '/deploys': createDeploysCommand,
   '/rollback': createRollbackCommand,
-} as const;
+  '/shipmate': createShipmateCommand,
+} as const satisfies Record<SlashCommand, unknown>; // every command has its help text, and the reverse
 
 export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;
 

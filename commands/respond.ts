@@ -3,6 +3,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { KnownBlock } from '@slack/types';
 import type { Deps } from '../src/deps.js';
 import { NotAuthorizedError, UserInputError, replyForError } from '../src/core/errors.js';
+import { commandHelp, isHelpRequest } from './help.js';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -13,13 +14,18 @@ export interface CommandOutcome {
   after?: () => Promise<void>;
 }
 
-export function commandListener(name: string, deps: Deps, handle: (args: CommandArgs, log: Deps['log']) => Promise<CommandOutcome>) {
+/**
+ * `help` (or `--help`, `?`) on any command answers with its usage and examples; with `helpWhenEmpty`, so does the
+ * command with no text at all (`/deploy` alone can only mean "how does this work?").
+ */
+export function commandListener(name: string, deps: Deps, handle: (args: CommandArgs, log: Deps['log']) => Promise<CommandOutcome>, opts: { helpWhenEmpty?: boolean } = {}) {
   return async (args: CommandArgs): Promise<void> => {
     const { command, ack } = args;
     const log = deps.log.child({ command: name, user: command.user_id, channel: command.channel_id });
     let outcome: CommandOutcome;
     try {
-      outcome = await handle(args, log);
+      const asksHelp = isHelpRequest(command.text) || (opts.helpWhenEmpty === true && command.text.trim() === '');
+      outcome = asksHelp ? { reply: commandHelp(name, deps.config) } : await handle(args, log);
     } catch (err) {
       if (err instanceof UserInputError) log.info({ text: command.text, reason: err.message }, 'command refused: bad input');
       else if (err instanceof NotAuthorizedError) log.warn({ text: command.text, reason: err.message }, 'command refused: not authorized');

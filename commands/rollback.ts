@@ -4,11 +4,13 @@ import { audit } from '../src/deploys/deploy-store.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
 import { refProblem } from '../src/deploys/refs.js';
+import { roleLabel } from '../src/core/config.js';
+import { queuePlace } from '../blocks/format.js';
 import { commandListener } from './respond.js';
 
 export function createRollbackCommand(deps: Deps) {
   return commandListener('/rollback', deps, async ({ command }, log) => {
-    const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one. Environments: ${environmentNames(deps.config)}.`;
+    const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one; \`/rollback help\` for more. Environments: ${environmentNames(deps.config)}.`;
     const words = command.text.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0) throw new UserInputError('Which environment?', usage);
     if (words.length > 2) throw new UserInputError('Too many words: give an environment and at most one version.', usage);
@@ -17,7 +19,7 @@ export function createRollbackCommand(deps: Deps) {
     if (wanted && refProblem(wanted)) throw new UserInputError(`\`${wanted.slice(0, 60).replace(/`/g, "'")}\` ${refProblem(wanted)}.`, usage);
     if (!(await deps.roles.mayDeploy(env, command.user_id))) {
       await audit(deps.redis, deps.prefix, { action: 'rollback.refused', user: command.user_id, env: env.name });
-      throw new NotAuthorizedError(`You may not roll back ${env.name}: that needs the ${env.deployers.join(' or ')} role.`);
+      throw new NotAuthorizedError(`You may not roll back ${env.name}: that needs the ${env.deployers.map((r) => roleLabel(deps.config, r)).join(' or ')} role.`);
     }
     const current = await deps.store.envState(env.name);
     const history = await deps.store.history(env.name);
@@ -36,8 +38,8 @@ export function createRollbackCommand(deps: Deps) {
     await audit(deps.redis, deps.prefix, { action: 'rollback.requested', user: command.user_id, env: env.name, deployId: record.id, detail: `${current?.version ?? '?'} -> ${target}` });
     log.info({ deployId: record.id, env: env.name, target, from: current?.version }, 'rollback queued');
     return {
-      reply: `Rolling ${env.name} back to \`${target}\`${current ? ` (from \`${current.version}\`)` : ''} — rollback #${record.id}, queued, position ${Math.max(1, position)}. It skips the gates and runs ${env.name}'s steps with \`${target}\`.`,
+      reply: `Rolling ${env.name} back to \`${target}\`${current ? ` (from \`${current.version}\`)` : ''} — rollback #${record.id}; ${queuePlace(position, env.name)}. It skips the gates and runs ${env.name}'s steps with \`${target}\`.`,
       after: () => deps.messenger.sync(record.id),
     };
-  });
+  }, { helpWhenEmpty: true });
 }

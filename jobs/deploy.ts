@@ -27,7 +27,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     });
     await messenger.sync(id);
     await messenger.recordLog({
-      deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status,
+      deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status, kind: done.kind,
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
         ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),

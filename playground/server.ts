@@ -152,7 +152,7 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
     const [, name = '', rest = ''] = match;
     const cmd = name.toLowerCase();
     if (!bridge.commands.includes(cmd)) {
-      slackbotSays(user, channel, `\`${name}\` is not a valid command. Shipmate's commands are ${bridge.commands.map((c) => `\`${c}\``).join(', ')}.`);
+      slackbotSays(user, channel, `\`${name}\` is not a valid command. Shipmate's commands are ${bridge.commands.map((c) => `\`${c}\``).join(', ')}; \`/shipmate\` says what each does, and \`help\` after any of them (\`/deploy help\`) gives examples.`);
       return { ok: false, error: 'unknown_command' };
     }
     const sentTs = nextTs();

@@ -91,7 +91,8 @@ function browserUrl(host: string, port: number): string {
   return `http://${name}:${port}/`;
 }
 
-export async function startPlayground(opts: { config: Config; redisUrl: string; options: EnvOptions; log: Logger; role: 'app' | 'worker' | 'all' }): Promise<() => Promise<void>> {
+/** `ready` prints the start-up banner (src/core/banner.ts) with the page's address; without it, one plain line says where. */
+export async function startPlayground(opts: { config: Config; redisUrl: string; options: EnvOptions; log: Logger; role: 'app' | 'worker' | 'all'; ready?: (started: { playground: string }) => void }): Promise<() => Promise<void>> {
   const { options } = opts;
   const host = process.env.PLAYGROUND_HOST || '127.0.0.1';
   const playground = await createPlayground({
@@ -106,7 +107,8 @@ export async function startPlayground(opts: { config: Config; redisUrl: string; 
   });
   const url = browserUrl(host, playground.port);
   const line = `Shipmate playground: open ${url} — a stand-in for Slack, for trying Shipmate; not for production. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run against Slack.`;
+  if (opts.ready) opts.ready({ playground: url });
+  else process.stdout.write(`\n${line}\n\n`);
   opts.log.info({ url, host, port: playground.port, mode: 'playground' }, line);
-  process.stdout.write(`\n${line}\n\n`);
   return () => playground.stop();
 }

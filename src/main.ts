@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { createShipmate } from './app.js';
 import { ConfigError, loadConfig } from './core/config.js';
 import { parseRole, readEnvOptions } from './core/env.js';
-import { createLogger } from './core/logger.js';
+import type { createLogger } from './core/logger.js';
+import { startupOutput } from './core/banner.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './core/redis.js';
 
 async function main(): Promise<void> {
   const options = readEnvOptions();
-  const log = createLogger({ level: options.LOG_LEVEL });
+  const { log, ready } = startupOutput(options);
   const role = parseRole(process.argv.slice(2));
   let config;
   try {
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
 
   if (!options.SLACK_BOT_TOKEN || (!options.SLACK_SIGNING_SECRET && !options.SLACK_APP_TOKEN)) {
     const { startPlayground } = await import('../playground/start.js');
-    const stop = await startPlayground({ config, redisUrl, options, log, role });
+    const stop = await startPlayground({ config, redisUrl, options, log, role, ready });
     onShutdown(log, async () => {
       await stop();
       await embedded?.stop();
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
     log,
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
   });
-  await shipmate.start();
+  const { port } = await shipmate.start();
+  ready({ slack: options.SLACK_APP_TOKEN ? 'socket' : 'http', port, role });
   onShutdown(log, async () => {
     await shipmate.stop();
     await embedded?.stop();

@@ -147,6 +147,27 @@ function fmtTime(ts) {
 
 // ---------------------------------------------------------------- mrkdwn
 
+/** Slack's date-token formats ({date_short_pretty}, {time}, {ago}…) in this browser's locale and time zone. */
+function slackDateText(at, format) {
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const dayDiff = Math.round((day(at) - day(new Date())) / 86_400_000);
+  const pretty = (fallback) => ({ 0: 'Today', [-1]: 'Yesterday', 1: 'Tomorrow' })[dayDiff] ?? fallback;
+  const f = (opts) => at.toLocaleString([], opts);
+  const date = f({ year: 'numeric', month: 'long', day: 'numeric' });
+  const dateShort = f({ year: 'numeric', month: 'short', day: 'numeric' });
+  const dateLong = f({ weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+  const secs = Math.round((Date.now() - at.getTime()) / 1000);
+  const ago = Math.abs(secs) < 60 ? 'just now' : new Intl.RelativeTimeFormat([], { numeric: 'auto' }).format(
+    ...(Math.abs(secs) < 3600 ? [-Math.round(secs / 60), 'minute'] : Math.abs(secs) < 86_400 ? [-Math.round(secs / 3600), 'hour'] : [-Math.round(secs / 86_400), 'day']));
+  const tokens = {
+    date_num: `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')}`,
+    date, date_short: dateShort, date_long: dateLong,
+    date_pretty: pretty(date), date_short_pretty: pretty(dateShort), date_long_pretty: pretty(dateLong),
+    time: f({ hour: '2-digit', minute: '2-digit' }), time_secs: f({ hour: '2-digit', minute: '2-digit', second: '2-digit' }), ago,
+  };
+  return format.replace(/\{(\w+)\}/g, (all, name) => tokens[name] ?? all);
+}
+
 function angle(inner) {
   const bar = inner.indexOf('|');
   const target = bar >= 0 ? inner.slice(0, bar) : inner;
@@ -160,12 +181,14 @@ function angle(inner) {
     return `<span class="mention channel" data-channel="${esc(id)}">#${esc(label ? decode(label) : channel(id)?.name ?? id)}</span>`;
   }
   if (target.startsWith('!')) {
-    const [kind, arg] = target.slice(1).split('^');
+    const [kind, arg, format] = target.slice(1).split('^');
     if (kind === 'here' || kind === 'channel' || kind === 'everyone') return `<span class="mention">@${kind}</span>`;
     if (kind === 'subteam') return `<span class="mention">@${esc(label ? decode(label).replace(/^@/, '') : arg)}</span>`;
     if (kind === 'date') {
+      // Slack shows a date token in the reader's own time zone; the text after | is only its fallback.
       const at = new Date(Number(arg) * 1000);
-      return `<time title="${esc(at.toString())}">${esc(decode(label || at.toISOString()))}</time>`;
+      const shown = Number.isFinite(at.getTime()) && format ? slackDateText(at, format) : decode(label || at.toISOString());
+      return `<time datetime="${esc(at.toISOString())}" title="${esc(at.toString())}">${esc(shown)}</time>`;
     }
     return esc(decode(label || kind));
   }
@@ -797,7 +820,16 @@ function remember() {
   localStorage.setItem('shipmate.place', ui.place ?? '');
 }
 
+const narrow = () => window.innerWidth < 760;
+
+/** The sidebar folds away with ☰; on a narrow window it is a drawer over the page that closes once you pick something. */
+function setSidebar(open) {
+  document.body.classList.toggle('sidebar-collapsed', !open);
+  $('sidebar-toggle').setAttribute('aria-expanded', String(open));
+}
+
 function go(place) {
+  if (narrow()) setSidebar(false);
   ui.place = place;
   if (ui.thread && ui.thread.channel !== place) ui.thread = null;
   remember();
@@ -806,6 +838,7 @@ function go(place) {
 }
 
 function switchUser(id) {
+  if (narrow()) setSidebar(false);
   ui.user = id;
   ui.thread = ui.thread && channel(ui.thread.channel) ? ui.thread : null;
   remember();
@@ -869,6 +902,11 @@ function start() {
   ui.user = params.get('user') || localStorage.getItem('shipmate.user') || null;
   ui.place = params.get('channel') || localStorage.getItem('shipmate.place') || 'C0RELEASES';
   $('user-switcher').addEventListener('change', (e) => switchUser(e.target.value));
+  setSidebar(!narrow());
+  // Crossing into a narrow window folds the sidebar; widening brings it back.
+  window.matchMedia('(max-width: 759px)').addEventListener('change', (e) => setSidebar(!e.matches));
+  $('sidebar-toggle').addEventListener('click', () => setSidebar(document.body.classList.contains('sidebar-collapsed')));
+  $('sidebar-backdrop').addEventListener('click', () => setSidebar(false));
   $('thread-close').addEventListener('click', () => {
     ui.thread = null;
     render();

@@ -1,6 +1,8 @@
 // The pino logger: JSON lines, with tokens, signatures and response URLs redacted wherever they appear,
 // and every line passed through the secret maskers Shipmate adds once its config is known.
+// `pretty` (on a terminal) renders the same lines with pino-pretty, in-process, for people reading along.
 import { pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Masker } from './mask.js';
 
 export const REDACT_PATHS = [
@@ -13,7 +15,10 @@ export const REDACT_PATHS = [
 const MASKERS = Symbol('shipmate.logMaskers');
 type MaskedLogger = Logger & { [MASKERS]?: Set<Masker> };
 
-export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream; pretty?: boolean } = {}): Logger {
+  const destination = opts.pretty
+    ? pinoPretty({ destination: opts.destination ?? 1, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app', sync: true })
+    : (opts.destination as pino.DestinationStream | undefined);
   // The logger exists before the config (and so the secrets) is read: maskers are added later, and the
   // streamWrite hook, shared by every child logger, reads the set at each line.
   const maskers = new Set<Masker>();
@@ -24,7 +29,7 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       base: { app: 'shipmate' },
       hooks: { streamWrite: (line) => [...maskers].reduce((s, mask) => mask(s), line) },
     },
-    opts.destination as pino.DestinationStream | undefined,
+    destination,
   );
   log[MASKERS] = maskers;
   return log;

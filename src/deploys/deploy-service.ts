@@ -90,7 +90,7 @@ export class DeployService {
           await this.d.messenger.sync(id);
           if (done.gates) await this.d.messenger.syncGate(id);
           await this.d.messenger.recordLog({
-            deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy,
+            deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, kind: done.kind,
             status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
           });
           await this.d.messenger.syncEnvironment(done.env);

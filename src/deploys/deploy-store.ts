@@ -81,6 +81,8 @@ export interface LogEntry {
   at: number;
   durationMs?: number;
   notes: string[];
+  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded". */
+  kind?: 'deploy' | 'rollback';
 }
 
 /**

@@ -343,9 +343,9 @@ describe('shipmate.yml (the default config)', () => {
     ]);
   });
 
-  it('lets everyone deploy and gives the demo users their roles', () => {
-    for (const env of config.environments) expect(env.deployers).toEqual([]);
-    expect(config.roles.engineers?.users).toEqual(demoUsers);
+  it('lets everyone deploy to dev and staging, only engineers to production (Priya is not one), and gives the demo users their roles', () => {
+    expect(config.environments.map((e) => [e.name, e.deployers])).toEqual([['dev', []], ['staging', []], ['production', ['engineers']]]);
+    expect(config.roles.engineers?.users).toEqual(demoUsers.filter((u) => u !== 'U0DEMOPRIYA'));
     expect(Object.fromEntries(Object.entries(config.roles).map(([k, r]) => [k, r.users]))).toMatchObject({
       tech_lead: ['U0DEMOTARA'],
       product_owner: ['U0DEMOPRIYA'],
@@ -399,6 +399,20 @@ describe('shipmate.yml (the default config)', () => {
         expect(Date.now() - started, env.name).toBeLessThan(15_000);
       }),
     );
+  });
+
+  it('fails dev\'s "Run tests" step for the ref `broken` (the demo of a failing deploy), and only that step', async () => {
+    const run = promisify(execFile);
+    const render = (ref: string) => (arg: string) => arg.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, name: string) => ({ env: 'dev', version: ref, ref, user: 'U0DEMOALEX', deployId: 'test' })[name] ?? '');
+    const steps = runSteps(environment(config, 'dev'));
+    const outcomes = await Promise.all(steps.map(async (step) => {
+      const [file = '', ...args] = step.run.map(render('broken'));
+      return run(file, args, { timeout: step.timeout }).then(() => 'ok', (err: { code?: number; stderr?: string }) => `exit ${err.code}: ${err.stderr?.trim()}`);
+    }));
+    expect(Object.fromEntries(steps.map((s, i) => [s.name, outcomes[i]]))).toEqual({
+      'Install dependencies': 'ok', Build: 'ok', Deploy: 'ok',
+      'Run tests': 'exit 1: FAIL gates > approvals expire after 24h: expected 1 approval, got 0',
+    });
   });
 });
 

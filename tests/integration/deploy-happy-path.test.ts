@@ -22,7 +22,7 @@ describe('/deploy happy path', () => {
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
     expect(res.json.response_type).toBe('ephemeral');
-    expect(res.json.text).toMatch(/Deploying `v1\.4\.0` to \*staging\* \(deploy #1\) — queued, position 1/);
+    expect(res.json.text).toMatch(/Deploying `v1\.4\.0` to \*staging\* \(deploy #1\) — nothing is ahead of it, so it starts right away/);
 
     const done = await eventually(() => {
       const m = bot.statusMessage('1');

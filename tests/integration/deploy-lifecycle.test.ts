@@ -61,8 +61,8 @@ describe('one deploy per environment at a time', () => {
   it('queues the second deploy with its position and runs it after the first', async () => {
     const first = await bot.command('/deploy', 'long v1', 'U0ALICE');
     const second = await bot.command('/deploy', 'long v2', 'U0BOB');
-    expect(first.json.text).toMatch(/queued, position 1/);
-    expect(second.json.text).toMatch(/queued, position 2 — it starts when the 1 ahead of it finish/);
+    expect(first.json.text).toMatch(/nothing is ahead of it, so it starts right away/);
+    expect(second.json.text).toMatch(/it waits for 1 long deploy ahead of it\./);
     const a = idFrom(first.json.text);
     const b = idFrom(second.json.text);
     await eventually(async () => (await bot.shipmate.deps.store.get(a))?.steps[1]?.status === 'running', 10_000, 'first deploy in its long step');

@@ -104,7 +104,7 @@ describe('promotion rules and dry run', () => {
     const text: string = res.json.text;
     expect(text).toContain('nothing was queued or changed');
     expect(text).toContain(':x: Promotion: `v0.9.0` has not succeeded on *staging*');
-    expect(text).toContain('4 required item(s) in 2 section(s) (Infrastructure, Security)');
+    expect(text).toContain('4 required items in 2 sections (Infrastructure, Security)');
     expect(text).toContain('1 ticked automatically by a check: CI green for this ref');
     expect(text).toContain('2 from Tech Lead, Security Lead, Product Owner, each from a different role');
     expect(text).toContain('you cannot approve your own deploy');
@@ -255,6 +255,9 @@ describe('checklist and approvals', () => {
     expect(told.text).toContain('migration has no rollback script');
     const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes(`Deploy #${id}`)));
     expect(allText(log)).toContain('Rejected');
+    // the log names the requester as the requester, so the line cannot read as if they had rejected it
+    expect(allText(log)).toContain('*Requested by*\\n<@U0BOB>');
+    expect(allText(log)).not.toContain('Deployed by');
     // later clicks do nothing
     await bot.click(gate, `${ACTIONS.approve}:tech_lead`, 'U0TARA', `${id}:tech_lead`);
     await eventually(() => bot.slack.ephemerals('U0TARA').find((m) => (m.text ?? '').includes('was rejected')));

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_HELP } from '../../commands/help.js';
 import { SLASH_COMMANDS } from '../../commands/index.js';
 
 const schemaDir = new URL('../../../shared/slack-manifest-schema/', import.meta.url);
@@ -72,13 +73,18 @@ describe('manifest.yml', () => {
   });
 
   it('declares each command with a description and the placeholder URL, unescaped', () => {
-    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/deploy', '/deploys', '/rollback']);
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/deploy', '/deploys', '/rollback', '/shipmate']);
     for (const c of manifest.features.slash_commands) {
       expect(c).toMatchObject({ url: placeholder, should_escape: false });
       expect(c.description.length).toBeGreaterThan(0);
     }
     const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
-    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive]', '/deploys': '[env]', '/rollback': '<env> [version]' });
+    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive]', '/deploys': '[env]', '/rollback': '<env> [version]', '/shipmate': '[command]' });
+  });
+
+  it("gives each command the usage hint its in-Slack help shows (`/deploy help`, `/shipmate`), so they cannot drift", () => {
+    const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
+    expect(hints).toEqual(Object.fromEntries(Object.entries(COMMAND_HELP).map(([name, help]) => [name, help.hint])));
   });
 
   it('sends events and interactions to the same request URL', () => {

@@ -29,8 +29,11 @@ describe('/rollback', () => {
     expect((await bot.shipmate.deps.store.envState('staging'))?.version).toBe('v1.0.0');
     const msg = await eventually(() => bot.slack.messages().find((m) => headerText(m).includes('Rollback #3 · staging back to v1.0.0 (from v1.1.0)')));
     expect(allText(msg)).toContain('Succeeded');
-    const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes('Deploy #3')));
+    const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes('Rollback #3')));
     expect(allText(log)).toContain('rollback from v1.1.0');
+    // logged as a rollback, by whoever rolled back — not as a plain "Succeeded"
+    expect(allText(log)).toContain('*Status*\\n:white_check_mark: Rollback succeeded');
+    expect(allText(log)).toContain('*Rolled back by*\\n<@U0BOB>');
   });
 
   it('rolls back to a named version only if it succeeded there before', async () => {
@@ -42,9 +45,9 @@ describe('/rollback', () => {
   });
 
   it('refuses bad input and unauthorized users privately', async () => {
-    expect((await bot.command('/rollback', '', 'U0ALICE')).json.text).toContain('Usage: `/rollback <environment> [version]`');
+    expect((await bot.command('/rollback', '', 'U0ALICE')).json.text).toContain('*`/rollback <env> [version]`*');
     expect((await bot.command('/rollback', 'stagin', 'U0ALICE')).json.text).toContain('Did you mean `staging`?');
     expect((await bot.command('/rollback', 'stage $(id)', 'U0ALICE')).json.text).toContain('characters not allowed');
-    expect((await bot.command('/rollback', 'prod', 'U0MALLORY')).json.text).toContain('You may not roll back production');
+    expect((await bot.command('/rollback', 'prod', 'U0MALLORY')).json.text).toContain('You may not roll back production: that needs the Deployers role.');
   });
 });

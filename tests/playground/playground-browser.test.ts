@@ -1,6 +1,7 @@
 // The playground in headless Chromium (Debian's chromium, driven by playwright-core), on the default shipmate.yml:
 // slash commands typed in the page, live status messages, a confirm dialog, threads, the deploy log, the App Home,
-// and — when they exist — production gates (checklist + two approvals) and /rollback. Screenshots go to SHOTS.
+// and — when they exist — production gates (checklist + two approvals) and /rollback; then what a newcomer meets:
+// help replies, a demo deploy that fails, a refused user, and the page at 390, 820 and 1280 px. Screenshots go to SHOTS.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,11 +72,18 @@ async function type(text: string): Promise<void> {
   await page.getByTestId('composer').press('Enter');
 }
 
+/** On a narrow window the sidebar is folded away: ☰ opens it (picking something in it closes it again). */
+async function showSidebar(): Promise<void> {
+  if (!(await page.getByTestId('sidebar').isVisible())) await page.getByTestId('sidebar-toggle').click();
+}
+
 async function actAs(user: string): Promise<void> {
+  await showSidebar();
   await page.getByTestId('user-switcher').selectOption(user);
 }
 
 async function openChannel(name: string): Promise<void> {
+  await showSidebar();
   await page.getByTestId(`channel-${name}`).click();
   await page.locator('#title', { hasText: `#${name}` }).waitFor();
 }
@@ -160,6 +168,8 @@ describe('playground in a browser', () => {
     const dialog = page.getByTestId('confirm-dialog');
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain('Cancel this deploy?');
+    // the confirm button of a dialog that stops something is red (style: danger), not the green of "go ahead"
+    expect(await dialog.getByRole('button', { name: 'Cancel deploy' }).getAttribute('class')).toContain('danger');
     shots.push(await shot('confirm-dialog'));
     await dialog.getByRole('button', { name: 'Cancel deploy' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -176,6 +186,9 @@ describe('playground in a browser', () => {
     const stepsSeenRunning = await watchUntilSucceeded(staging, 20_000);
     expect(stepsSeenRunning.length).toBeGreaterThanOrEqual(2);
     await staging.getByTestId('edited').waitFor();
+    // dates are Slack date tokens, shown in the reader's own time zone — not their UTC fallback text
+    expect(await staging.locator('time').count()).toBeGreaterThan(0);
+    expect(await staging.textContent()).not.toContain('UTC');
     shots.push(await shot('channel'));
 
     // its thread holds each step's output
@@ -257,6 +270,127 @@ describe('playground in a browser', () => {
     shots.push(await shot('rollback'));
     await openChannel('deploy-log');
     await messages().filter({ hasText: 'production' }).filter({ hasText: 'rollback from v1.1.0' }).last().waitFor();
+    for (const file of shots) expect(existsSync(file), file).toBe(true);
+  }, 60_000);
+
+  // ---------------------------------------------------------------- what a newcomer meets
+
+  it.skipIf(!HAVE_CHROMIUM)('help: `/deploy help` and `/shipmate` answer privately with usage and examples; an unknown command points to /shipmate', async () => {
+    await actAs('U0DEMOALEX');
+    await openChannel('releases');
+    await type('/deploy help');
+    const help = ephemeral(/\/deploy <env> \[ref\]/);
+    await help.waitFor();
+    const helpText = (await help.textContent()) ?? '';
+    expect(helpText).toContain('/deploy dev v1.4.0');
+    expect(helpText).toMatch(/production \(prod, prd\) — only people with the Engineer role/);
+    expect(helpText).not.toContain('There is no environment');
+    shots.push(await shot('help-deploy'));
+
+    await type('/shipmate');
+    const all = ephemeral(/Shipmate runs your release process/);
+    await all.waitFor();
+    for (const command of SLASH_COMMANDS) expect(await all.textContent()).toContain(command);
+
+    await type('/help');
+    await page.getByTestId('message-list').locator('[data-ephemeral]').filter({ hasText: '`/help` is not a valid command' }).or(ephemeral(/\/help.*is not a valid command/)).last().waitFor();
+    expect(await ephemeral(/is not a valid command/).textContent()).toContain('/shipmate says what each does');
+    for (const file of shots) expect(existsSync(file), file).toBe(true);
+  }, 30_000);
+
+  it.skipIf(!HAVE_CHROMIUM)('a demo deploy that fails: `/deploy dev broken` stops at "Run tests", shows why in its thread, and the log says Failed', async () => {
+    await actAs('U0DEMOALEX');
+    await openChannel('releases');
+    await type('/deploy dev broken');
+    const status = headed(/Deploy #\d+ · broken → dev/);
+    await status.filter({ hasText: 'Failed' }).waitFor({ timeout: 20_000 });
+    const text = (await status.textContent()) ?? '';
+    expect(text).toMatch(/3\. Run tests — failed after/);
+    expect(text).toMatch(/4\. Deploy — skipped/);
+    await status.getByTestId('thread-link').click();
+    await page.getByTestId('thread').filter({ hasText: 'FAIL gates > approvals expire after 24h' }).waitFor();
+    shots.push(await shot('failed-deploy'));
+    await page.getByRole('button', { name: 'Close thread' }).click();
+    await openChannel('deploy-log');
+    const entry = messages().filter({ hasText: 'broken' }).last();
+    await entry.filter({ hasText: 'Failed' }).waitFor();
+    expect(await entry.textContent()).toContain('Deployed by');
+  }, 30_000);
+
+  it.skipIf(!HAVE_CHROMIUM)('a refused user: Priya (Product Owner, not an engineer) may not deploy to production, and is told which role it takes', async () => {
+    await actAs('U0DEMOPRIYA');
+    await openChannel('releases');
+    await type('/deploy prod v1.0.0');
+    const refusal = ephemeral(/You may not deploy to production/);
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('that needs the Engineer role');
+    expect(await refusal.textContent()).not.toContain('engineers');
+    shots.push(await shot('refused'));
+    await actAs('U0DEMOALEX');
+  }, 20_000);
+
+  /** Nothing sticks out sideways, and each of these is entirely inside the window once scrolled to. */
+  async function fitsWidth(what: string, keyButtons: Locator[]): Promise<void> {
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    expect(scrollWidth, `${what}: page wider than the window`).toBeLessThanOrEqual(innerWidth);
+    for (const button of keyButtons) {
+      await button.scrollIntoViewIfNeeded();
+      const box = await button.boundingBox();
+      const name = (await button.textContent())?.trim() || (await button.getAttribute('aria-label'));
+      expect(box, `${what}: ${name} is not shown`).not.toBeNull();
+      expect(box!.x, `${what}: ${name} cut off on the left`).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, `${what}: ${name} cut off on the right`).toBeLessThanOrEqual(innerWidth);
+      expect(box!.width, `${what}: ${name} squeezed`).toBeGreaterThan(20);
+    }
+  }
+
+  it.skipIf(!HAVE_CHROMIUM)('narrow windows: at 390, 820 and 1280 px nothing overflows sideways, buttons are whole, the thread opens over the channel', async () => {
+    await actAs('U0DEMOALEX');
+    await openChannel('releases');
+    // a production deploy waiting for its gates: the widest row of buttons Shipmate posts
+    await type('/deploy prod v1.0.0');
+    const gate = headed(/Gates for deploy #\d+ · v1\.0\.0 → production/).filter({ hasText: 'Waiting for' });
+    await gate.getByRole('button', { name: 'Withdraw' }).waitFor();
+    const staging = headed(/Deploy #\d+ · v1\.0\.0 → staging/);
+    try {
+      for (const width of [390, 820, 1280]) {
+        await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
+        await page.waitForTimeout(100);
+        const sidebarShown = await page.getByTestId('sidebar').isVisible();
+        expect(sidebarShown, `${width}px: sidebar`).toBe(width >= 760);
+        await fitsWidth(`${width}px channel`, [
+          page.getByTestId('sidebar-toggle'), page.getByRole('button', { name: 'Send' }),
+          ...(await gate.getByRole('button').all()),
+        ]);
+        shots.push(await shot(`width-${width}-channel`));
+
+        // the thread: over the channel when the window is narrow, beside it when there is room
+        await staging.getByTestId('thread-link').click();
+        const thread = page.getByTestId('thread');
+        await thread.filter({ hasText: 'Health check' }).waitFor();
+        const main = await page.getByTestId('message-list').boundingBox();
+        expect(main!.width, `${width}px: the channel keeps a readable width with the thread open`).toBeGreaterThan(width >= 760 ? 480 : 300);
+        await fitsWidth(`${width}px thread`, [page.getByRole('button', { name: 'Close thread' })]);
+        shots.push(await shot(`width-${width}-thread`));
+        await page.getByRole('button', { name: 'Close thread' }).click();
+        await thread.waitFor({ state: 'hidden' });
+
+        if (width < 760) {
+          // the sidebar comes back as a drawer over the page; picking a channel folds it again
+          await page.getByTestId('sidebar-toggle').click();
+          await page.getByTestId('channel-releases').waitFor();
+          await fitsWidth(`${width}px sidebar`, [page.getByTestId('channel-releases'), page.getByTestId('user-switcher')]);
+          shots.push(await shot(`width-${width}-sidebar`));
+          await page.getByTestId('channel-releases').click();
+          await page.getByTestId('sidebar').waitFor({ state: 'hidden' });
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+    await actAs('U0DEMOALEX');
+    await gate.getByRole('button', { name: 'Withdraw' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Withdraw' }).click();
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 });

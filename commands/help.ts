@@ -1,0 +1,128 @@
+// What each slash command does, who may use it and examples taken from the loaded config: the text of
+// `/<command> help` and of `/shipmate`. The usage hints are the manifest's (a test keeps them equal).
+import type { Config, EnvironmentConfig } from '../src/core/config.js';
+import { roleLabel } from '../src/core/config.js';
+import { allItems } from '../src/gates/gate-rules.js';
+import { plural } from '../blocks/format.js';
+
+interface CommandHelp {
+  /** The manifest's usage_hint: what follows the command name. */
+  hint: string;
+  /** One line: what it does (the manifest's description says the same, shorter). */
+  does: string;
+  /** Who may use it, from the config's roles. */
+  who(config: Config): string;
+  /** Example calls with what each does, built from the config's environments. */
+  examples(config: Config): Array<[string, string]>;
+  /** Anything else worth knowing (per-environment rules). */
+  more?(config: Config): string[];
+}
+
+/** `help`, `-h`, `--help` or `?` as the whole text asks a command for its help. */
+export function isHelpRequest(text: string): boolean {
+  return /^(help|-h|--help|\?)$/i.test(text.trim());
+}
+
+const first = (c: Config): EnvironmentConfig | undefined => c.environments[0];
+const last = (c: Config): EnvironmentConfig | undefined => c.environments.at(-1);
+
+function deployers(config: Config, env: EnvironmentConfig): string {
+  return env.deployers.length ? `people with the ${env.deployers.map((r) => roleLabel(config, r)).join(' or ')} role` : 'everyone';
+}
+
+/** "dev, staging: everyone · production: people with the Engineer role" — environments grouped by who may deploy. */
+function whoDeploys(config: Config): string {
+  const groups = new Map<string, string[]>();
+  for (const env of config.environments) groups.set(deployers(config, env), [...(groups.get(deployers(config, env)) ?? []), env.name]);
+  if (groups.size === 1) return `${[...groups.keys()][0] ?? 'everyone'}, on every environment`;
+  return [...groups].map(([who, envs]) => `${envs.join(', ')}: ${who}`).join(' · ');
+}
+
+function envLine(config: Config, env: EnvironmentConfig): string {
+  const rules: string[] = [deployers(config, env) === 'everyone' ? 'anyone may deploy' : `only ${deployers(config, env)}`];
+  if (env.requires) rules.push(`takes versions that succeeded on ${env.requires.succeededOn}`);
+  const items = allItems(env).filter((i) => i.required).length;
+  if (items) rules.push(`a checklist of ${plural(items, 'item')}`);
+  if (env.approvals) rules.push(`${plural(env.approvals.required, 'approval')} (${env.approvals.roles.map((r) => roleLabel(config, r)).join(', ')})`);
+  return `• *${env.name}*${env.aliases.length ? ` (${env.aliases.join(', ')})` : ''} — ${rules.join('; ')}`;
+}
+
+export const COMMAND_HELP = {
+  '/deploy': {
+    hint: '<env> [ref] [--dry-run] [--sensitive]',
+    does: 'Deploys a ref (a tag, branch or commit) to an environment: checks who may, the promotion rule and the gates, then runs its steps.',
+    who: whoDeploys,
+    examples: (c) => {
+      const a = first(c);
+      const z = last(c);
+      if (!a || !z) return [];
+      const out: Array<[string, string]> = [[`/deploy ${a.name} v1.4.0`, `deploy tag v1.4.0 to ${a.name}`], [`/deploy ${a.name}`, `deploy ${a.name}'s default ref (\`${a.defaultRef}\`)`]];
+      out.push([`/deploy ${z.name} v1.4.0 --dry-run`, 'list the gates and what is missing, changing nothing']);
+      const sensitive = c.environments.find((e) => e.approvals?.sensitiveRequires.length);
+      if (sensitive) out.push([`/deploy ${sensitive.name} v1.4.0 --sensitive`, `also ask ${sensitive.approvals?.sensitiveRequires.map((r) => roleLabel(c, r)).join(' and ')} to sign off`]);
+      return out;
+    },
+    more: (c) => ['*Environments:*', ...c.environments.map((e) => envLine(c, e))],
+  },
+  '/rollback': {
+    hint: '<env> [version]',
+    does: 'Puts back the previous good version of an environment (or a named one that succeeded there). It skips the gates and runs the same steps.',
+    who: whoDeploys,
+    examples: (c) => {
+      const z = last(c);
+      return z ? [[`/rollback ${z.name}`, `put back ${z.name}'s previous good version`], [`/rollback ${z.name} v1.3.2`, `put back v1.3.2, if it succeeded on ${z.name} before`]] : [];
+    },
+  },
+  '/deploys': {
+    hint: '[env]',
+    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, and the latest deploy-log entries.",
+    who: () => 'everyone',
+    examples: (c) => {
+      const z = last(c);
+      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`] as [string, string]] : [])];
+    },
+  },
+  '/shipmate': {
+    hint: '[command]',
+    does: 'Lists every Shipmate command, what it does and who may use it.',
+    who: () => 'everyone',
+    examples: () => [['/shipmate', 'this list'], ['/shipmate deploy', 'how `/deploy` works, with examples']],
+  },
+} satisfies Record<string, CommandHelp>;
+
+export type SlashCommand = keyof typeof COMMAND_HELP;
+
+function isCommand(name: string): name is SlashCommand {
+  return Object.hasOwn(COMMAND_HELP, name);
+}
+
+/** `/deploy help`: usage, what it does, who may use it, examples from the config. */
+export function commandHelp(name: string, config: Config): string {
+  if (!isCommand(name)) return allCommandsHelp(config);
+  const help: CommandHelp = COMMAND_HELP[name];
+  return [
+    `*\`${name} ${help.hint}\`*`,
+    help.does,
+    `*Who:* ${help.who(config)}.`,
+    '*Examples:*',
+    ...help.examples(config).map(([call, what]) => `• \`${call}\` — ${what}`),
+    ...(help.more?.(config) ?? []),
+  ].join('\n');
+}
+
+/** `/shipmate`: every command in one reply, and how to get more. */
+export function allCommandsHelp(config: Config): string {
+  const approvers = [...new Set(config.environments.flatMap((e) => e.approvals?.roles ?? []))].map((r) => roleLabel(config, r));
+  return [
+    '*Shipmate runs your release process from Slack.* Its commands:',
+    ...Object.entries(COMMAND_HELP).map(([name, help]: [string, CommandHelp]) => `• \`${name} ${help.hint}\` — ${help.does} _Who: ${help.who(config)}._`),
+    ...(approvers.length ? [`Sign-offs are buttons on a deploy's gate message (and on the Shipmate Home tab), for ${approvers.join(', ')}.`] : []),
+    'Add `help` to any command for its examples, e.g. `/deploy help`.',
+  ].join('\n');
+}
+
+/** For `/shipmate <command>`: the command a word names ("deploy", "/deploy"), if any. */
+export function commandNamed(word: string): SlashCommand | undefined {
+  const name = `/${word.replace(/^\//, '').toLowerCase()}`;
+  return isCommand(name) ? name : undefined;
+}
