@@ -98,10 +98,10 @@ export class RoleDirectory {
       return users;
     } catch (err) {
       this.log.warn({ group, err: (err as Error).message }, 'user group lookup failed');
-      // Slack answered, and the answer is no (no such group, missing scope): nobody holds the role through it.
-      // Rate limits, timeouts and outages leave the group unknown instead.
-      if ((err as { code?: string }).code === ErrorCode.PlatformError && !this.groups.has(group)) this.groups.set(group, { users: new Set(), at: this.now() });
-      return this.groups.get(group)?.users;
+      const cached = this.groups.get(group)?.users;
+      // Slack answered, and the answer is no (no such group, missing scope): nobody holds the role through it
+      // for now (not cached: the next request asks again). Rate limits, timeouts and outages leave it unknown.
+      return cached ?? ((err as { code?: string }).code === ErrorCode.PlatformError ? new Set() : undefined);
     }
   }
 }
