@@ -2,7 +2,7 @@
 import ms from 'ms';
 import { z } from 'zod';
 import type { Config } from '../src/core/config.js';
-import { audit } from '../src/deploys/deploy-store.js';
+import { audit, type DeployRecord } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
@@ -37,6 +37,24 @@ async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user
   return lines.join('\n');
 }
 
+/**
+ * A link to a message built from its channel and ts, in the form chat.getPermalink returns, so a reply
+ * inside an ack needs no Slack call. `teamDomain` comes with every slash command.
+ */
+export function messageLink(teamDomain: string, channel: string, ts: string): string {
+  return `https://${teamDomain}.slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+}
+
+/** The reply when a request created nothing: a redelivery of one already handled, or the same version already waiting. */
+export function existingDeployReply(existing: DeployRecord, reason: 'repeat' | 'duplicate', teamDomain: string): string {
+  const what = `${existing.kind === 'rollback' ? 'rollback' : 'deploy'} #${existing.id}`;
+  const ts = existing.status === 'pending' ? existing.gates?.gateTs : existing.statusTs ?? existing.gates?.gateTs;
+  const where = ts && teamDomain ? ` <${messageLink(teamDomain, existing.channel, ts)}|Follow it here.>` : ` Follow it in <#${existing.channel}>.`;
+  const state = existing.status === 'pending' ? 'waiting for its gates' : existing.status;
+  if (reason === 'repeat') return `Already handled: ${what} (\`${existing.version}\` → *${existing.env}*, ${state}) — Slack delivered this request twice; nothing new was queued.${where}`;
+  return `Already requested: ${what} of \`${existing.version}\` to *${existing.env}* by <@${existing.requestedBy}> is ${state}; nothing new was queued.${where}`;
+}
+
 export function deployUsage(config: Config): string {
   return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
 }
@@ -65,7 +83,7 @@ export function parseDeployText(text: string, config: Config): { env: string; re
 }
 
 export function createDeployCommand(deps: Deps) {
-  return commandListener('/deploy', deps, async ({ command }, log) => {
+  return commandListener('/deploy', deps, async ({ command }, log, signal) => {
     const { config } = deps;
     const args = parseDeployText(command.text, config);
     const env = requireEnvironment(config, args.env, deployUsage(config));
@@ -87,8 +105,9 @@ export function createDeployCommand(deps: Deps) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
       throw new UserInputError(promotion);
     }
-    const { record, position } = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id, sensitive: args.sensitive });
-    await audit(deps.redis, deps.prefix, { action: 'deploy.requested', user: command.user_id, env: env.name, deployId: record.id, detail: ref });
+    const outcome = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal });
+    if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
+    const { record, position } = outcome;
     if (record.status === 'pending') {
       log.info({ deployId: record.id, env: env.name, ref }, 'deploy waiting for gates');
       const waiting = waitingFor(summarize(env, record.gates ?? initialGates(env)));

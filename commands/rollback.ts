@@ -6,10 +6,11 @@ import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
 import { refProblem } from '../src/deploys/refs.js';
 import { roleLabel } from '../src/core/config.js';
 import { queuePlace } from '../blocks/format.js';
+import { existingDeployReply } from './deploy.js';
 import { commandListener } from './respond.js';
 
 export function createRollbackCommand(deps: Deps) {
-  return commandListener('/rollback', deps, async ({ command }, log) => {
+  return commandListener('/rollback', deps, async ({ command }, log, signal) => {
     const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one; \`/rollback help\` for more. Environments: ${environmentNames(deps.config)}.`;
     const words = command.text.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0) throw new UserInputError('Which environment?', usage);
@@ -34,8 +35,9 @@ export function createRollbackCommand(deps: Deps) {
       target = good.find((v) => v !== current?.version);
       if (!target) throw new UserInputError(`Nothing to roll back to: ${env.name} has no earlier good version than ${current ? `\`${current.version}\`` : 'what runs now'}. Name one with \`/rollback ${env.name} <version>\`.`);
     }
-    const { record, position } = await deps.deploys.request({ env, ref: target, user: command.user_id, channel: command.channel_id, rollbackFrom: current?.version });
-    await audit(deps.redis, deps.prefix, { action: 'rollback.requested', user: command.user_id, env: env.name, deployId: record.id, detail: `${current?.version ?? '?'} -> ${target}` });
+    const outcome = await deps.deploys.request({ env, ref: target, user: command.user_id, channel: command.channel_id, rollbackFrom: current?.version, delivery: command.trigger_id, signal });
+    if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
+    const { record, position } = outcome;
     log.info({ deployId: record.id, env: env.name, target, from: current?.version }, 'rollback queued');
     return {
       reply: `Rolling ${env.name} back to \`${target}\`${current ? ` (from \`${current.version}\`)` : ''} — rollback #${record.id}; ${queuePlace(position, env.name)}. It skips the gates and runs ${env.name}'s steps with \`${target}\`.`,

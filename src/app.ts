@@ -1,10 +1,11 @@
-// Builds Shipmate once: logger, Redis, queues, Slack client, stores and services go into one `deps`
-// object; the Bolt app (HTTP or Socket Mode) registers commands and actions; workers run the jobs.
+// Builds Shipmate once: logger, Redis, queues, Slack client, stores and services go into a `deps` object (one per
+// Redis connection, see below); the Bolt app (HTTP or Socket Mode) registers commands and actions; workers run the jobs.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { Logger as SlackLogger } from '@slack/logger';
 import { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
 import { registerCommands } from '../commands/index.js';
 import { DeployQueues } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
@@ -18,7 +19,7 @@ import { addLogMasker, type Logger } from './core/logger.js';
 import { createMasker, maskDeep, maskingFetch } from './core/mask.js';
 import { createMetrics, opsRoutes } from './ops/ops.js';
 import { RoleDirectory } from './gates/roles.js';
-import { createRedis } from './core/redis.js';
+import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
 import { baseStepEnv } from './steps/step-env.js';
 
@@ -73,8 +74,13 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken]);
   addLogMasker(log, mask);
   const fetch = maskingFetch(mask, globalThis.fetch);
+  // Two connections: workers, follow-ups and ops use the patient one (it waits out a Redis restart and
+  // carries on); everything done inside a Slack request uses a fail-fast one, so a request made while Redis
+  // is away is refused at once and never replayed later. The services are built once per connection.
   const redis = createRedis(opts.redisUrl);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const requestRedis = role === 'worker' ? undefined : createFailFastRedis(opts.redisUrl);
+  requestRedis?.on('error', (err) => log.debug({ err: err.message }, 'request redis connection error'));
   const slack = new WebClient(opts.slack.botToken, {
     slackApiUrl: opts.slack.apiUrl,
     fetch,
@@ -84,13 +90,19 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
   const now = opts.now ?? Date.now;
-  const store = new DeployStore(redis, prefix, now, mask);
-  const queues = new DeployQueues(opts.config, redis, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
-  const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-  const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis, prefix, log, now, stepEnv: baseStepEnv(env, opts.config) };
-  const deps: Deps = { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+  const stepEnv = baseStepEnv(env, opts.config);
+  const build = (connection: Redis): Deps => {
+    const store = new DeployStore(connection, prefix, now, mask);
+    const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
+    const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv };
+    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+  };
+  const deps = build(redis);
+  const requestDeps = requestRedis ? build(requestRedis) : deps;
+  const { queues } = deps;
   await queues.init();
 
   const routes = opsRoutes(deps, metrics.registry);
@@ -115,8 +127,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     // Acks are answers to Slack as well (the HTTP response, or the Socket Mode envelope): masked like the rest.
     const processEvent = app.processEvent.bind(app);
     app.processEvent = (event) => processEvent({ ...event, ack: (response) => event.ack(maskDeep(response, mask)) });
-    registerCommands(app, deps);
-    registerActions(app, deps);
+    registerCommands(app, requestDeps);
+    registerActions(app, requestDeps);
     app.error(async (err) => {
       log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled error in a listener');
     });
@@ -153,7 +165,9 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       if (plainServer) await new Promise((ok) => plainServer?.close(ok));
       if (workers) await workers.close();
       await queues.close();
+      if (requestDeps !== deps) await requestDeps.queues.close();
       await redis.quit().catch(() => undefined);
+      await requestRedis?.quit().catch(() => undefined);
     },
   };
 }

@@ -126,16 +126,19 @@ export function viewSubmissionBody(p: {
   });
 }
 
-/** POSTs a signed body to the bot the way Slack does; `badSignature` signs with a wrong secret. */
+/**
+ * POSTs a signed body to the bot the way Slack does; `badSignature` signs with a wrong secret; `headers` adds
+ * e.g. Slack's retry headers (`x-slack-retry-num`, `x-slack-retry-reason`) for a redelivery.
+ */
 export async function sendToBot(
   url: string, body: string, signingSecret: string,
-  opts: { timestampSec?: number; contentType?: string; badSignature?: boolean } = {},
+  opts: { timestampSec?: number; contentType?: string; badSignature?: boolean; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; text: string; json?: any; ms: number }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const headers = signSlackRequest(opts.badSignature ? `${signingSecret}-wrong` : signingSecret, body, opts.timestampSec);
   const started = performance.now();
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...headers },
+    headers: { 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...headers, ...opts.headers },
     body,
   });
   const text = await res.text();

@@ -93,3 +93,39 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
 export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
+
+/**
+ * A connection for work done inside a Slack request (before the ack). It never queues a command while
+ * disconnected and never resends one after a reconnect (ioredis does both by default), so a request made
+ * while Redis is away fails at once, visibly, instead of taking effect minutes later; and each command
+ * gives up after `commandTimeoutMs`, so the ack is never late. Workers keep the patient `createRedis`.
+ */
+/** How long a command made inside a Slack request may take before the request gives up on it. */
+export const REQUEST_COMMAND_TIMEOUT_MS = 500;
+
+export function createFailFastRedis(url: string, commandTimeoutMs = REQUEST_COMMAND_TIMEOUT_MS): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    commandTimeout: commandTimeoutMs,
+    // Keep reconnecting quickly: requests fail only while Redis is really away.
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
+  });
+}
+
+/** Redis answered, but too late for the write to count: it was not made (see DeployStore.createOnce). */
+export class RedisTooSlowError extends Error {
+  constructor(what: string) {
+    super(`redis ran ${what} too late; it was not applied`);
+    this.name = 'RedisTooSlowError';
+  }
+}
+
+/** Whether `err` means Redis could not be reached (or did not answer in time) — not a bug in a command. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'MaxRetriesPerRequestError' || err instanceof RedisTooSlowError
+    || /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(err.message);
+}

@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from '../core/config.js';
 import { isFinal, type DeployRecord } from './deploy-store.js';
 import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError } from '../core/errors.js';
+import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
 
 export interface DeployRequest {
@@ -14,6 +15,26 @@ export interface DeployRequest {
   rollbackFrom?: string;
   /** The requester marked the change sensitive: the environment's sensitiveRequires roles must approve too. */
   sensitive?: boolean;
+  /** Identifies this delivery of the request (Slack's trigger_id): a redelivery creates nothing new. */
+  delivery?: string;
+  /** Aborted once it is too late to write anything (the ack is about to go out). */
+  signal?: AbortSignal;
+}
+
+export type RequestOutcome =
+  | { record: DeployRecord; position: number; existing?: undefined }
+  /** Nothing was created: `repeat` is a redelivery of a request already handled, `duplicate` the same version already waiting. */
+  | { existing: DeployRecord; reason: 'repeat' | 'duplicate' };
+
+/** How long a create sent from a request stays valid on Redis' side: less than the request connection waits for it. */
+const CREATE_WITHIN_MS = REQUEST_COMMAND_TIMEOUT_MS - 200;
+
+/** The deploy was recorded, but whether its job was added is unknown (Redis stopped answering in between). */
+export class NotQueuedError extends ConflictError {
+  constructor(readonly deployId: string, env: string) {
+    super(`Shipmate's database stopped answering while queueing deploy #${deployId}, so it may or may not start. Check \`/deploys ${env}\` in a minute, and cancel it there if it is stuck, before trying again.`);
+    this.name = 'NotQueuedError';
+  }
 }
 
 export function cancelChannel(prefix: string): string {
@@ -32,34 +53,79 @@ export class DeployService {
 
   /**
    * Records the deploy. Without gates it goes straight into its environment's queue; with gates it waits
-   * as 'pending' until they are met (GateService starts it). Returns it with its queue position (0 if pending).
+   * as 'pending' until they are met (GateService starts it). Returns it with its queue position (0 if pending),
+   * or — creating nothing — the deploy this request repeats (same `delivery`) or duplicates (same version
+   * already pending or queued there).
+   *
+   * Meant to run inside a Slack request on a fail-fast Redis connection: a Redis error before the record
+   * exists means nothing was written; one after it ends the record (so it neither blocks its version nor
+   * starts later) and is rethrown, so "nothing was queued" stays true.
    */
-  async request(req: DeployRequest): Promise<{ record: DeployRecord; position: number }> {
-    const id = await this.d.store.nextId();
+  async request(req: DeployRequest): Promise<RequestOutcome> {
+    // Past the commit deadline the person may already have been told "not queued": write nothing.
+    req.signal?.throwIfAborted();
     const at = this.d.now();
     const gated = hasGates(req.env) && req.rollbackFrom === undefined;
-    const record = await this.d.store.create({
-      id,
+    const rollback = req.rollbackFrom !== undefined;
+    const result = await this.d.store.createOnce({
       env: req.env.name,
       ref: req.ref,
       version: req.ref,
       requestedBy: req.user,
       channel: req.channel,
-      ...(req.rollbackFrom !== undefined ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom } : {}),
+      ...(rollback ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom } : {}),
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,
       gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
       steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
+    }, {
+      // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
+      validForMs: req.signal ? CREATE_WITHIN_MS : undefined,
+      delivery: req.delivery,
+      unique: true,
+      audit: rollback
+        ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}` }
+        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: req.ref },
     });
-    if (gated) {
-      if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
-        await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: id }, 0, `${id}-first`);
-      }
-      return { record, position: 0 };
+    if (!('created' in result)) {
+      const existing = await this.d.store.get(result.existing);
+      if (!existing) throw new ConflictError(`Deploy #${result.existing} no longer exists; try again.`);
+      return { existing, reason: result.reason };
     }
-    await this.d.queues.enqueue(req.env.name, id);
-    return { record, position: await this.d.messenger.position(record) };
+    const record = result.created;
+    try {
+      if (gated) {
+        if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
+          await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: record.id }, 0, `${record.id}-first`);
+        }
+      } else {
+        await this.d.queues.enqueue(req.env.name, record.id);
+      }
+    } catch (err) {
+      try {
+        await this.abandon(record.id, req.user);
+      } catch (e) {
+        this.d.log.error({ deployId: record.id, err: (e as Error).message }, 'deploy recorded but neither queued nor ended');
+        throw new NotQueuedError(record.id, req.env.name);
+      }
+      throw err;
+    }
+    // The deploy is queued now: a failing read must not turn the reply into "nothing was queued".
+    const position = gated ? 0 : await this.d.messenger.position(record).catch(() => 1);
+    return { record, position };
+  }
+
+  /** Ends a deploy whose job could not be added, so it is visibly not happening. */
+  private async abandon(id: string, user: string): Promise<void> {
+    await this.d.store.update(id, (r) => {
+      if (r.status !== 'pending' && r.status !== 'queued') return false;
+      r.status = 'cancelled';
+      r.cancelledBy = user;
+      r.finishedAt = this.d.now();
+      r.error = 'Shipmate lost its database connection before the deploy was queued.';
+      for (const s of r.steps) s.status = 'skipped';
+    });
   }
 
   /**

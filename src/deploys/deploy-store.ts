@@ -4,6 +4,7 @@
 // passed through the secret masker first, so no secret reaches Redis in clear text.
 import type { Redis } from 'ioredis';
 import { maskDeep, type Masker } from '../core/mask.js';
+import { RedisTooSlowError } from '../core/redis.js';
 import type { GateState } from '../gates/gate-rules.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
@@ -113,6 +114,53 @@ for _, fields in ipairs(entries) do
 end
 return 1`;
 
+/** A delivery key is kept this long: Slack redelivers within minutes, people retype much later. */
+const DELIVERY_TTL_S = 3600;
+
+/**
+ * KEYS: sequence, active set, delivery key ('' for none), audit stream. ARGV: record JSON without its id,
+ * record key prefix, delivery TTL, '1' to refuse a duplicate, env, version, kind, audit fields JSON ('' for
+ * none), per-deploy audit key prefix, deadline in Redis' ms ('' for none). Returns {'created'|'repeat'|
+ * 'duplicate', id} or {'expired', ''}: a script that a stalled server runs after the caller has given up on
+ * it writes nothing. The active set holds only unfinished deploys, so the duplicate scan stays short; the
+ * record JSON is spliced, not re-encoded (cjson would turn empty arrays into objects).
+ */
+const CREATE_ONCE_SCRIPT = `
+if ARGV[10] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[10]) then return {'expired', ''} end
+end
+if KEYS[3] ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {'repeat', seen} end
+end
+if ARGV[4] == '1' then
+  for _, other in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    local raw = redis.call('GET', ARGV[2] .. other)
+    if raw then
+      local r = cjson.decode(raw)
+      if (r['status'] == 'pending' or r['status'] == 'queued') and r['env'] == ARGV[5] and r['version'] == ARGV[6] and (r['kind'] or 'deploy') == ARGV[7] then
+        return {'duplicate', other}
+      end
+    end
+  end
+end
+local id = tostring(redis.call('INCR', KEYS[1]))
+redis.call('SET', ARGV[2] .. id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[1], 2))
+redis.call('SADD', KEYS[2], id)
+if KEYS[3] ~= '' then redis.call('SET', KEYS[3], id, 'EX', tonumber(ARGV[3])) end
+if ARGV[8] ~= '' then
+  local fields = cjson.decode(ARGV[8])
+  table.insert(fields, 'deployId')
+  table.insert(fields, id)
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', unpack(fields))
+  redis.call('XADD', ARGV[9] .. id, 'MAXLEN', '~', '1000', '*', unpack(fields))
+end
+return {'created', id}`;
+
+export type NewDeploy = Omit<DeployRecord, 'id' | 'rev' | 'runs' | 'notes'> & Partial<Pick<DeployRecord, 'notes'>>;
+export type CreateOnceResult = { created: DeployRecord } | { existing: string; reason: 'repeat' | 'duplicate' };
+
 /** A worker's write refused because another run now owns the deploy (this worker lost its lock). */
 export class FencedError extends Error {
   constructor(readonly deployId: string) {
@@ -167,6 +215,37 @@ export class DeployStore {
       .sadd(this.key('active'), full.id)
       .exec();
     return full;
+  }
+
+  /**
+   * Creates a deploy at most once, in one atomic step (see CREATE_ONCE_SCRIPT): a repeated delivery of the
+   * same request (same `delivery` key, e.g. Slack's trigger_id) and, with `unique`, a request for a version
+   * already pending or queued for that environment return the existing deploy's id instead of a new one.
+   * The id is taken, the record stored and its audit entry written only when it is really created.
+   */
+  async createOnce(record: NewDeploy, opts: { delivery?: string; unique?: boolean; audit?: AuditEntry; validForMs?: number } = {}): Promise<CreateOnceResult> {
+    const full = maskDeep({ notes: [], ...record, runs: 0, rev: 1 }, this.mask);
+    const auditEntry = opts.audit ? JSON.stringify(auditFields(opts.audit, this.now(), this.mask)) : '';
+    const notAfter = opts.validForMs === undefined ? '' : String(Date.now() + (await this.redisClockOffset()) + opts.validForMs);
+    const [outcome, id] = (await this.redis.eval(
+      CREATE_ONCE_SCRIPT, 4, this.key('seq', 'deploy'), this.key('active'), opts.delivery ? this.key('delivery', opts.delivery) : '', this.key('audit'),
+      JSON.stringify(full), this.key('deploy', ''), String(DELIVERY_TTL_S), opts.unique ? '1' : '', full.env, full.version, full.kind ?? 'deploy', auditEntry, this.key('audit', 'deploy', ''), notAfter,
+    )) as [string, string];
+    if (outcome === 'created') return { created: { id, ...full } };
+    if (outcome === 'expired') throw new RedisTooSlowError('the deploy record');
+    return { existing: id, reason: outcome as 'repeat' | 'duplicate' };
+  }
+
+  private clockOffset?: Promise<number>;
+
+  /** Redis' clock minus ours (ms), measured once, so a deadline handed to a script is in Redis' own time. */
+  private redisClockOffset(): Promise<number> {
+    if (!this.clockOffset) {
+      const measuring = this.redis.time().then(([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000) - Date.now());
+      measuring.catch(() => (this.clockOffset = undefined));
+      this.clockOffset = measuring;
+    }
+    return this.clockOffset;
   }
 
   async get(id: string): Promise<DeployRecord | undefined> {

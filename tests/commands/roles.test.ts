@@ -2,7 +2,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
-import { RoleDirectory } from '../../src/gates/roles.js';
+import { MembershipUnknownError, RoleDirectory } from '../../src/gates/roles.js';
 import { startSlackStandin, type SlackStandin } from '../../playground/slack-standin/server.js';
 import { memoryLog } from '../helpers/harness.js';
 
@@ -38,5 +38,25 @@ describe('RoleDirectory', () => {
     await new Promise((ok) => setTimeout(ok, 50));
     expect(await roles.hasAnyRole('U0NEWBIE', ['ops'])).toBe(true);
     expect(await roles.hasAnyRole('U0OLLIE', ['ops'])).toBe(false);
+  });
+
+  it('never waits long for a group it has not loaded yet: refuses to guess, and answers once the lookup lands', async () => {
+    const cold = parseConfig('roles:\n  ops: { users: [U0DIRECT], groups: [S0COLD] }\nenvironments:\n  - name: prod\n    deployers: [ops]\n    steps: [{ name: x, run: [true] }]\n', 't.yml', {});
+    const prod = cold.environments[0]!;
+    slack.addUserGroup({ id: 'S0COLD', handle: 'cold', users: ['U0COLD'] });
+    slack.failNext('usergroups.users.list', { status: 429, retryAfter: 1 });
+    const roles = new RoleDirectory(cold, new WebClient('xoxb-x', { slackApiUrl: slack.url }), memoryLog().log);
+    const started = Date.now();
+    await expect(roles.mayDeploy(prod, 'U0COLD')).rejects.toBeInstanceOf(MembershipUnknownError);
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(await roles.mayDeploy(prod, 'U0DIRECT')).toBe(true); // listed by id: no group needed
+    await slack.waitFor(() => slack.callsTo('usergroups.users.list').at(-1)?.response.ok, 5_000);
+    expect(await roles.mayDeploy(prod, 'U0COLD')).toBe(true);
+  });
+
+  it('takes Slack saying the group does not exist as "not a member"', async () => {
+    const other = parseConfig('roles:\n  ops: { groups: [S0GONE] }\nenvironments:\n  - name: prod\n    deployers: [ops]\n    steps: [{ name: x, run: [true] }]\n', 't.yml', {});
+    const roles = new RoleDirectory(other, new WebClient('xoxb-x', { slackApiUrl: slack.url }), memoryLog().log);
+    expect(await roles.mayDeploy(other.environments[0]!, 'U0OLLIE')).toBe(false);
   });
 });

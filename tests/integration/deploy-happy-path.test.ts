@@ -106,6 +106,8 @@ describe('when Slack fails', () => {
         return r?.status === 'succeeded' ? r : undefined;
       }, 15_000, 'the deploy to succeed with Slack down');
       expect(record.statusTs).toBeUndefined();
+      // The log entry is written just after the final status (Slack's failed status update comes first).
+      await eventually(async () => (await other.shipmate.deps.store.recentLog(5)).length > 0, 5_000, 'the log entry');
       expect((await other.shipmate.deps.store.recentLog(5)).map((e) => e.version)).toEqual(['v9.9.9']);
       expect(other.logs.lines().some((l) => l.msg === 'status message not delivered')).toBe(true);
     } finally {
