@@ -6,7 +6,7 @@ import { audit, type DeployRecord } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
-import { refProblem } from '../src/deploys/refs.js';
+import { refProblem } from '../src/core/refs.js';
 import { roleLabel, type EnvironmentConfig } from '../src/core/config.js';
 import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
 import { plural, queuePlace } from '../blocks/format.js';

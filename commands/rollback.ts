@@ -3,7 +3,7 @@ import type { Deps } from '../src/deps.js';
 import { audit } from '../src/deploys/deploy-store.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
 import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
-import { refProblem } from '../src/deploys/refs.js';
+import { refProblem } from '../src/core/refs.js';
 import { roleLabel } from '../src/core/config.js';
 import { queuePlace } from '../blocks/format.js';
 import { existingDeployReply } from './deploy.js';

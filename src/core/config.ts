@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import ms from 'ms';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { approvalsProblem, promotionCycle } from './config-rules.js';
+import { refProblem } from './refs.js';
 import { templateProblems } from './template.js';
 
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
@@ -16,6 +18,27 @@ export const duration = z.union([z.number().positive(), z.string()]).transform((
   }
   return parsed;
 });
+
+const SECOND = 1_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * A duration between `min` and `max` ms. Every duration ends up in a timer somewhere, and Node fires a
+ * timer above 2^31-1 ms (24.8 days) at once, so 30d would time a step out after a few ms; a duration
+ * below `min` (0.0001 s) cannot be meant either.
+ */
+function durationWithin(min: number, max: number) {
+  return duration.superRefine((value, ctx) => {
+    const show = (n: number) => ms(n, { long: true });
+    if (value < min) ctx.addIssue({ code: 'custom', message: `${show(value)} is too short: use at least ${show(min)}` });
+    if (value > max) ctx.addIssue({ code: 'custom', message: `${show(value)} is too long: use at most ${show(max)}` });
+  });
+}
+/** A step or check timeout. */
+const timeout = durationWithin(SECOND, DAY);
+/** One HTTP request, or the pause between two. */
+const requestTimeout = durationWithin(100, HOUR);
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U0123ABCD');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, 'a Slack user-group id looks like S0123ABCD');
@@ -40,7 +63,7 @@ const runStep = z.strictObject({
   run: z.array(arg).min(1),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
-  timeout: duration.default(600_000),
+  timeout: timeout.default(600_000),
   /** The step may be run again after a crash (it is idempotent); the deploy resumes at it. */
   retrySafe: z.boolean().default(false),
 });
@@ -55,8 +78,8 @@ const httpStep = z.strictObject({
     json: z.strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     retries: z.number().int().min(0).max(100).default(0),
-    retryDelay: duration.default(2_000),
-    timeout: duration.default(10_000),
+    retryDelay: requestTimeout.default(2_000),
+    timeout: requestTimeout.default(10_000),
   }),
   retrySafe: z.boolean().default(true),
 });
@@ -65,8 +88,8 @@ export const stepSchema = z.union([runStep, httpStep]);
 
 /** An automatic checklist item is ticked by the bot when its check passes. */
 const checkSchema = z.union([
-  z.strictObject({ run: z.array(arg).min(1), timeout: duration.default(60_000) }),
-  z.strictObject({ http: z.string().min(1), expectStatus: z.number().int().default(200), timeout: duration.default(10_000) }),
+  z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(60_000) }),
+  z.strictObject({ http: z.string().min(1), expectStatus: z.number().int().default(200), timeout: requestTimeout.default(10_000) }),
 ]);
 
 const checklistItem = z.strictObject({
@@ -95,7 +118,7 @@ const approvalsSchema = z.strictObject({
   /** Roles that must also approve when the requester marks the deploy `--sensitive` (SarvanOM: security team). */
   sensitiveRequires: z.array(identifier).default([]),
   /** Approvals older than this are dropped. */
-  expiresAfter: duration.optional(),
+  expiresAfter: durationWithin(SECOND, 7 * DAY).optional(),
   /** How approvers are told: a DM to each, or a mention of the roles' user groups. */
   notify: z.enum(['dm', 'group', 'none']).default('dm'),
 });
@@ -104,7 +127,13 @@ export const environmentSchema = z.strictObject({
   name: identifier,
   aliases: z.array(identifier).default([]),
   /** The ref deployed when /deploy names none. */
-  defaultRef: z.string().default('main'),
+  defaultRef: z
+    .string()
+    .default('main')
+    .superRefine((ref, ctx) => {
+      const problem = refProblem(ref);
+      if (problem) ctx.addIssue({ code: 'custom', message: `"${ref}" ${problem}` });
+    }),
   /** Roles allowed to deploy here; empty means everyone in the workspace. */
   deployers: z.array(identifier).default([]),
   channels: z.strictObject({ stakeholders: z.array(slackChannelId).default([]) }).default({ stakeholders: [] }),
@@ -151,7 +180,8 @@ export const configSchema = z
         ...(env.postDeploySignoff ? [[env.postDeploySignoff.role, ['postDeploySignoff', 'role']] as [string, (string | number)[]]] : []),
       ];
       for (const [role, path] of roleRefs) {
-        if (!config.roles[role]) {
+        // hasOwn: "constructor" or "toString" must not count as defined through the object's prototype.
+        if (!Object.hasOwn(config.roles, role)) {
           ctx.addIssue({ code: 'custom', path: ['environments', i, ...path], message: `role "${role}" is not defined under roles` });
         }
       }
@@ -181,6 +211,8 @@ export const configSchema = z
         if (new Set([...rules.requireRoles, ...rules.sensitiveRequires]).size > rules.required) {
           ctx.addIssue({ code: 'custom', path: ['environments', i, 'approvals', 'required'], message: 'is smaller than the number of roles that must approve' });
         }
+        const never = approvalsProblem(rules, config.roles);
+        if (never) ctx.addIssue({ code: 'custom', path: ['environments', i, 'approvals', 'required'], message: never });
       }
       const ids = new Set<string>();
       env.checklist.forEach((section, s) =>
@@ -195,6 +227,11 @@ export const configSchema = z
     config.environments.forEach((env, i) => {
       if (env.requires && !config.environments.some((e) => e.name === env.requires?.succeededOn)) {
         ctx.addIssue({ code: 'custom', path: ['environments', i, 'requires', 'succeededOn'], message: `environment "${env.requires.succeededOn}" is not defined` });
+      }
+      const cycle = promotionCycle(config.environments, env.name);
+      if (cycle) {
+        const message = cycle.length === 2 ? `"${env.name}" requires itself` : `promotion cycle ${cycle.join(' -> ')}: no version could ever reach ${env.name}`;
+        ctx.addIssue({ code: 'custom', path: ['environments', i, 'requires', 'succeededOn'], message });
       }
     });
   });
@@ -280,5 +317,5 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function roleLabel(config: Config, role: string): string {
-  return config.roles[role]?.label ?? role.split(/[_-]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+  return (Object.hasOwn(config.roles, role) ? config.roles[role]?.label : undefined) ?? role.split(/[_-]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 }

@@ -13,7 +13,9 @@ const envSchema = z.object({
   SHIPMATE_DATA_DIR: z.string().default('.data'),
   SHIPMATE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('shipmate'),
   /** How long a worker's lock on a running deploy lasts; a crashed worker's deploy is picked up after about this long. */
-  SHIPMATE_WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  SHIPMATE_WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** How long SIGTERM/SIGINT may take (workers hand deploys back, Redis stops) before the process exits anyway. */
+  SHIPMATE_SHUTDOWN_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

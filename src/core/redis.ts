@@ -1,9 +1,16 @@
 // Redis: the server from REDIS_URL, or an embedded redis-server started here with its data on disk (AOF).
+// The embedded server never outlives Shipmate and is the only one on its data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { lockDataDir } from './data-dir-lock.js';
+
+// On Linux, util-linux's setpriv asks the kernel to SIGTERM the server when Shipmate dies, however it dies
+// (SIGKILL included); Redis takes SIGTERM as a clean SHUTDOWN, flushing the AOF.
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
+const STOP_WAIT_MS = 5_000;
 
 export interface EmbeddedRedis {
   url: string;
@@ -26,50 +33,60 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `redis-server` on 127.0.0.1 with append-only persistence in `dir`.
- * Resolves once it answers PING; the server is stopped with `stop()` (SHUTDOWN, so the AOF is flushed).
+ * Starts `redis-server` on 127.0.0.1 with append-only persistence in `dir`, after taking the directory's lock
+ * (refused while another live Shipmate holds it). Resolves once it answers PING. `stop()` stops it (SIGTERM:
+ * Redis shuts down cleanly) and releases the lock; if this process exits first, the server is stopped too.
  */
 export async function startEmbeddedRedis(opts: { dir: string; port?: number; binary?: string }): Promise<EmbeddedRedis> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
+  const lock = await lockDataDir(dir);
   const port = opts.port ?? (await freePort());
   const binary = opts.binary ?? 'redis-server';
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const argv = [binary, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'];
+  const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+  // Its own process group: Ctrl-C in a terminal reaches Shipmate only, which stops the server after its workers.
+  const child = spawn(file ?? binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  lock.setServerPid(child.pid);
+  const running = () => child.exitCode === null && child.signalCode === null;
+  // process.exit() and a shutdown that ran out of time end here; there is no waiting in an exit handler.
+  const stopOnExit = () => {
+    if (running()) child.kill('SIGTERM');
+  };
+  process.on('exit', stopOnExit);
+  child.once('exit', () => process.off('exit', stopOnExit));
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const notInstalled = `cannot start ${binary}. Install it (apt-get install redis-server) or set REDIS_URL.`;
   const exited = new Promise<never>((_, fail) => {
-    child.once('error', (err) => fail(new Error(`cannot start ${binary}: ${err.message}. Install it (apt-get install redis-server) or set REDIS_URL.`)));
-    child.once('exit', (code) => fail(new Error(`${binary} exited with code ${code}: ${output.trim()}`)));
+    child.once('error', (err) => fail(new Error(`${notInstalled} (${err.message})`)));
+    child.once('exit', (code) => fail(new Error(code === 127 ? notInstalled : `${binary} exited with code ${code}: ${output.trim()}`)));
   });
   exited.catch(() => undefined);
   const url = `redis://127.0.0.1:${port}`;
-  await Promise.race([exited, waitForPing(url, 10_000)]);
-  return {
-    url,
-    port,
-    dir,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null) return;
+
+  async function stop(): Promise<void> {
+    if (running()) {
       const gone = new Promise<void>((ok) => child.once('exit', () => ok()));
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-      try {
-        await client.connect();
-        await client.call('SHUTDOWN').catch(() => undefined);
-      } catch {
-        child.kill('SIGTERM');
-      } finally {
-        client.disconnect();
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((ok) => setTimeout(ok, STOP_WAIT_MS).unref())]);
+      if (running()) {
+        child.kill('SIGKILL');
+        await gone;
       }
-      await Promise.race([gone, new Promise((ok) => setTimeout(ok, 5_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+    }
+    lock.release();
+  }
+
+  try {
+    await Promise.race([exited, waitForPing(url, 10_000)]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, dir, process: child, stop };
 }
 
 async function waitForPing(url: string, timeoutMs: number): Promise<void> {

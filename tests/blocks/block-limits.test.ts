@@ -32,7 +32,7 @@ describe('gate messages', () => {
 
   it('a checklist too big for one message is paged, every page inside the limits, with every item on some page', () => {
     const sections = Array.from({ length: 12 }, (_, s) => `      - section: Section ${s}\n        items:\n${Array.from({ length: 23 }, (_, i) => `          - { id: s${s}i${i}, text: "${'Item text that is fairly long and descriptive, '.repeat(3)}${i}" }`).join('\n')}`).join('\n');
-    const config = parseConfig(`roles: { lead: { users: [U0LEAD] } }\nenvironments:\n  - name: big\n    approvals: { required: 3, roles: [lead] }\n    checklist:\n${sections}\n    steps: [{ name: x, run: [true] }]\n`, 'big.yml', {});
+    const config = parseConfig(`roles: { lead: { users: [U0LEAD1, U0LEAD2, U0LEAD3] } }\nenvironments:\n  - name: big\n    approvals: { required: 3, roles: [lead] }\n    checklist:\n${sections}\n    steps: [{ name: x, run: [true] }]\n`, 'big.yml', {});
     const env = config.environments[0]!;
     const pages = checklistPages(env);
     expect(pages.length).toBeGreaterThan(1);

@@ -42,7 +42,7 @@ describe('/deploy refuses bad input privately', () => {
 
   it('accepts tag, branch and sha shapes', async () => {
     const { parseDeployText } = await import('../../commands/deploy.js');
-    const { refProblem } = await import('../../src/deploys/refs.js');
+    const { refProblem } = await import('../../src/core/refs.js');
     for (const ref of ['v1.4.0', 'main', 'release/1.4', 'a1b2c3d', 'feature/JIRA-12_fix', '1.4.0-rc.1+build.5']) {
       expect(refProblem(ref)).toBeUndefined();
     }

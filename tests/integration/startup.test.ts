@@ -29,6 +29,17 @@ describe('start-up', () => {
     expect(main.output()).toContain('environments.0.steps.0.timeout: "soon" is not a duration');
   });
 
+  it('a config that can never work stops start-up too: a prototype role name, a promotion cycle, a 30d timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shipmate-never-'));
+    const file = join(dir, 'shipmate.yml');
+    writeFileSync(file, 'environments:\n  - name: prod\n    deployers: [constructor]\n    requires: { succeededOn: prod }\n    steps:\n      - { name: x, run: [sleep, 3], timeout: 30d }\n');
+    const main = runMain({ SHIPMATE_CONFIG: file, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET });
+    expect(await main.exited).toBe(2);
+    expect(main.output()).toContain('environments.0.deployers.0: role "constructor" is not defined under roles');
+    expect(main.output()).toContain('environments.0.requires.succeededOn: "prod" requires itself');
+    expect(main.output()).toContain('environments.0.steps.0.timeout: 30 days is too long: use at most 1 day');
+  });
+
   it('--role must be app, worker or all', async () => {
     const main = runMain({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, REDIS_URL: 'redis://127.0.0.1:1' }, ['--role', 'boss']);
     expect(await main.exited).toBe(1);
