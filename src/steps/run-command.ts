@@ -70,8 +70,10 @@ export function runCommand(argv: readonly string[], opts: CommandOptions): Promi
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
 
+    // Until 'close' (every holder of the output pipes gone) the group is ours to kill, even after the
+    // command itself has exited: what it left in the background is still in the group.
     const killNow = () => {
-      if (child.pid === undefined || child.exitCode !== null) return;
+      if (child.pid === undefined || settled) return;
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
@@ -79,14 +81,14 @@ export function runCommand(argv: readonly string[], opts: CommandOptions): Promi
       }
     };
     const stop = () => {
-      if (child.pid === undefined || child.exitCode !== null) return;
+      if (child.pid === undefined || settled) return;
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
         child.kill('SIGTERM');
       }
       setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        if (!settled && child.pid !== undefined) {
           try {
             process.kill(-child.pid, 'SIGKILL');
           } catch {
