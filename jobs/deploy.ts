@@ -1,5 +1,9 @@
 // The deploy job: runs an environment's steps in order, recording each step in the deploy record
-// so a retry or a restart after a crash knows exactly where the deploy stood.
+// so a retry or a restart after a crash knows exactly where the deploy stood. Each pickup is a run
+// (jobs/deploy-run.ts) whose writes are fenced by its token: a run that lost the deploy kills its
+// step and writes nothing more, and a new run first kills what a dead run's step left on this host.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { EnvironmentConfig } from '../src/core/config.js';
 import { escapeMrkdwn } from '../blocks/format.js';
@@ -7,25 +11,51 @@ import { roleLabel } from '../src/core/config.js';
 import type { Deps } from '../src/deps.js';
 import { gateNotes, refusalNotes } from '../src/gates/gate-service.js';
 import { isFinal, type DeployRecord } from '../src/deploys/deploy-store.js';
+import { killStepGroup } from '../src/steps/run-command.js';
 import { runStep, type StepOutcome } from '../src/steps/run-step.js';
 import type { DeployVars } from '../src/core/template.js';
+import { DeployRun, LostRunError } from './deploy-run.js';
 import type { DeployJobData } from './queues.js';
 
 export interface DeployProcessorControl {
   /** True once the process is shutting down: the deploy is handed back at the next step boundary. */
   shuttingDown(): boolean;
+  /** The workers' BullMQ lock duration: a run whose lock went unrenewed for most of it stops by itself. */
+  lockDuration: number;
 }
 
-export function createDeployProcessor(deps: Deps, control: DeployProcessorControl) {
-  const { store, messenger, config } = deps;
+export interface DeployProcessor {
+  process(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<string>;
+  /** Worker 'locksRenewed': these jobs' runs still hold their deploys. */
+  locksRenewed(jobIds: readonly string[]): void;
+  /** Worker 'lockRenewalFailed': these jobs' runs have lost their deploys and stop at once. */
+  lockRenewalFailed(jobIds: readonly string[]): void;
+}
 
-  async function finish(id: string, change: (r: DeployRecord) => void): Promise<DeployRecord> {
-    const done = await store.update(id, (r) => {
+/** Marks the environment a step's processes carry, so killStepGroup never kills a reused process group. */
+const stepMarker = (deployId: string) => `SHIPMATE_DEPLOY_ID=${deployId}`;
+
+export function createDeployProcessor(deps: Deps, control: DeployProcessorControl): DeployProcessor {
+  const { store, messenger, config } = deps;
+  const runs = new Map<string, DeployRun>();
+
+  /** Ends the deploy. Only the run whose write set the final status records the log entry: exactly one per deploy. */
+  async function finish(run: DeployRun, change: (r: DeployRecord) => void): Promise<DeployRecord> {
+    let ended = false;
+    const done = await run.write((r) => {
+      ended = false;
+      if (isFinal(r.status)) return false; // ended by someone else (e.g. markFailed): their entry stands
       change(r);
       r.finishedAt = deps.now();
-      for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
+      for (const s of r.steps) {
+        if (s.status === 'pending') s.status = 'skipped';
+        delete s.pgid;
+        delete s.host;
+      }
+      ended = isFinal(r.status);
     });
-    await messenger.sync(id);
+    await messenger.sync(run.deployId);
+    if (!ended) return done;
     await messenger.recordLog({
       deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status, kind: done.kind,
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
@@ -42,20 +72,54 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     return done;
   }
 
+  /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
+  async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
+    for (const s of record.steps) {
+      if (s.pgid === undefined) continue;
+      if (s.host !== hostname()) {
+        log.info({ step: s.name, host: s.host }, 'the previous run was on another host: its lease ends it');
+        continue;
+      }
+      if (await killStepGroup(s.pgid, stepMarker(record.id))) log.warn({ step: s.name, pgid: s.pgid }, 'killed processes a previous run of this deploy left running');
+    }
+  }
+
   // Three parameters, so BullMQ hands us the AbortSignal that worker.cancelJob() fires.
-  return async function processDeploy(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
+  async function processDeploy(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
     const id = job.data.deployId;
     const log = deps.log.child({ job: 'deploy', jobId: job.id, deployId: id });
-    let record = await store.get(id);
-    if (!record) throw new UnrecoverableError(`deploy ${id} has no record`);
-    if (isFinal(record.status)) return record.status;
+    const jobId = job.id ?? id;
+    const run = new DeployRun(id, token ?? randomUUID(), { store, lockDuration: control.lockDuration, log });
+    runs.set(jobId, run);
+    try {
+      return await take(job, token, signal, run, log);
+    } catch (err) {
+      if (!(err instanceof LostRunError)) throw err;
+      // Nothing more is written. If BullMQ's lock is still ours, hand the job back so a new run resumes the
+      // deploy; if not, the stall check already has (or will).
+      if (token) await job.moveToWait(token).catch(() => undefined);
+      throw new WaitingError();
+    } finally {
+      run.stop();
+      if (runs.get(jobId) === run) runs.delete(jobId);
+    }
+  }
+
+  async function take(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, log: Deps['log']): Promise<string> {
+    const id = run.deployId;
+    const found = await store.get(id);
+    if (!found) throw new UnrecoverableError(`deploy ${id} has no record`);
+    if (isFinal(found.status)) return found.status;
+    let record = await run.claim();
+    if (!record) return (await store.get(id))?.status ?? 'failed';
+    await killLeftovers(record, log);
     const env = config.environments.find((e) => e.name === record?.env);
     if (!env) {
-      await finish(id, (r) => ((r.status = 'failed'), (r.error = `Environment ${r.env} is no longer in the config.`)));
+      await finish(run, (r) => ((r.status = 'failed'), (r.error = `Environment ${r.env} is no longer in the config.`)));
       return 'failed';
     }
     if (record.cancelRequestedBy) {
-      await finish(id, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
+      await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
       return 'cancelled';
     }
 
@@ -66,7 +130,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       if (at >= 0 && !step?.retrySafe) {
         log.warn({ step: record.steps[at]?.name }, 'deploy interrupted by a worker crash');
         const stepName = record.steps[at]?.name ?? 'a step';
-        await finish(id, (r) => {
+        await finish(run, (r) => {
           r.status = 'interrupted';
           const s = r.steps[at];
           if (s) {
@@ -78,12 +142,12 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         return 'interrupted';
       }
       log.info({ step: at }, 'resuming deploy after a worker crash');
-      record = await store.update(id, (r) => {
+      record = await run.write((r) => {
         r.notes.push(at >= 0 ? `resumed at “${r.steps[at]?.name}” after a worker crash` : 'resumed after a worker crash');
       });
     }
 
-    record = await store.update(id, (r) => {
+    record = await run.write((r) => {
       if (r.status === 'queued') r.startedAt = deps.now();
       r.status = 'running';
       r.handedBack = false;
@@ -91,10 +155,10 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     });
     await messenger.sync(id);
     await messenger.syncEnvironment(record.env);
-    return runSteps(job, token, signal, env, record, log);
-  };
+    return runSteps(job, token, signal, run, env, record, log);
+  }
 
-  async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
+  async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
     const vars: DeployVars = { env: start.env, version: start.version, ref: start.ref, user: start.requestedBy, deployId: start.id };
     for (let i = start.steps.findIndex((s) => s.status !== 'passed'); i >= 0 && i < env.steps.length; i++) {
@@ -102,13 +166,13 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       if (!step) break;
       const current = await store.get(id);
       if (current?.cancelRequestedBy || signal?.aborted) {
-        await finish(id, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
+        await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
         return 'cancelled';
       }
       if (control.shuttingDown()) {
         // Hand the deploy back at this step boundary; another worker (or this one after restart) resumes here.
         log.info({ step: step.name }, 'handing deploy back on shutdown');
-        await store.update(id, (r) => {
+        await run.write((r) => {
           r.handedBack = true;
           r.notes.push(`handed back before “${step.name}” when a worker shut down`);
         });
@@ -116,49 +180,72 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         throw new WaitingError();
       }
       const startedAt = deps.now();
-      await store.update(id, (r) => {
+      await run.write((r) => {
         const s = r.steps[i];
-        if (s) Object.assign(s, { status: 'running', startedAt, error: undefined, exitCode: undefined });
+        if (s) Object.assign(s, { status: 'running', startedAt, error: undefined, exitCode: undefined, pgid: undefined, host: undefined });
       });
       await messenger.sync(id);
       log.info({ step: step.name }, 'step started');
       let outcome: StepOutcome;
       try {
-        outcome = await runStep(step, vars, deps.stepEnv, signal);
+        outcome = await runStep(step, vars, deps.stepEnv, signal, {
+          kill: run.signal,
+          // The command starts only once its process group is recorded by a write fenced by this run.
+          startGate: async (pgid) => {
+            try {
+              await run.write((r) => {
+                const s = r.steps[i];
+                if (s) Object.assign(s, { pgid, host: hostname() });
+              });
+              return true;
+            } catch (err) {
+              if (err instanceof LostRunError) return false;
+              throw err;
+            }
+          },
+        });
       } catch (err) {
         outcome = { ok: false, cancelled: false, output: '', error: (err as Error).message };
       }
+      run.check(); // a run that lost the deploy during the step (its step was killed) writes nothing about it
       const finishedAt = deps.now();
       const cancelled = outcome.cancelled || (!outcome.ok && (signal?.aborted ?? false));
       const masked = deps.mask(outcome.output);
-      await store.update(id, (r) => {
+      await run.write((r) => {
         const s = r.steps[i];
-        if (s) Object.assign(s, { status: outcome.ok ? 'passed' : cancelled ? 'cancelled' : 'failed', finishedAt, durationMs: finishedAt - startedAt, exitCode: outcome.exitCode, error: outcome.error && deps.mask(outcome.error) });
+        if (s) Object.assign(s, { pgid: undefined, host: undefined, status: outcome.ok ? 'passed' : cancelled ? 'cancelled' : 'failed', finishedAt, durationMs: finishedAt - startedAt, exitCode: outcome.exitCode, error: outcome.error && deps.mask(outcome.error) });
       });
       const outputTs = await messenger.postStepOutput(id, i, masked);
       if (outputTs) {
-        await store.update(id, (r) => {
+        await run.write((r) => {
           const s = r.steps[i];
           if (s) s.outputTs = outputTs;
         });
       }
       log.info({ step: step.name, ok: outcome.ok, ms: finishedAt - startedAt }, 'step finished');
       if (cancelled) {
-        await finish(id, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
+        await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
         return 'cancelled';
       }
       if (!outcome.ok) {
-        await finish(id, (r) => ((r.status = 'failed'), (r.error = `Step “${step.name}” failed: ${outcome.error ?? 'unknown error'}.`)));
+        await finish(run, (r) => ((r.status = 'failed'), (r.error = `Step “${step.name}” failed: ${outcome.error ?? 'unknown error'}.`)));
         return 'failed';
       }
       await messenger.sync(id);
     }
     // The environment's state moves first: once the record says succeeded, promotion rules already see it.
     const at = deps.now();
+    run.check();
     await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, deployId: id, deployedBy: start.requestedBy, at });
     await store.markSucceeded(start.env, start.version, at);
-    await finish(id, (r) => void (r.status = 'succeeded'));
+    await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';
   }
+
+  return {
+    process: processDeploy,
+    locksRenewed: (jobIds) => jobIds.forEach((j) => runs.get(j)?.renewed()),
+    lockRenewalFailed: (jobIds) => jobIds.forEach((j) => runs.get(j)?.lose('BullMQ could not renew the job lock')),
+  };
 }

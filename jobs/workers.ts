@@ -1,5 +1,6 @@
 // Starts the deploy workers (one per environment queue), listens for cancel requests from any
-// process, and shuts down by handing running deploys back at the next step boundary.
+// process, and shuts down by handing running deploys back at the next step boundary. BullMQ's lock
+// events tell each deploy run whether it still holds its deploy (see jobs/deploy-run.ts).
 import { Worker } from 'bullmq';
 import { escapeMrkdwn } from '../blocks/format.js';
 import { cancelChannel } from '../src/deploys/deploy-service.js';
@@ -23,14 +24,15 @@ export interface RunningWorkers {
 
 export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<RunningWorkers> {
   let shuttingDown = false;
-  const processor = createDeployProcessor(deps, { shuttingDown: () => shuttingDown });
+  const lockDuration = opts.lockDuration ?? 30_000;
+  const processor = createDeployProcessor(deps, { shuttingDown: () => shuttingDown, lockDuration });
   const connection = createRedis(opts.redisUrl);
   const workers = deps.config.environments.map((env) => {
-    const worker = new Worker<DeployJobData>(deployQueueName(env.name), processor, {
+    const worker = new Worker<DeployJobData>(deployQueueName(env.name), processor.process, {
       connection,
       prefix: deps.prefix,
       concurrency: 1,
-      lockDuration: opts.lockDuration ?? 30_000,
+      lockDuration,
       stalledInterval: opts.stalledInterval ?? 15_000,
       // A deploy that stalls is picked up again and ends as interrupted (or resumes); never failed silently.
       maxStalledCount: 3,
@@ -38,8 +40,10 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     worker.on('failed', (job, err) => {
       if (!job) return;
       deps.log.error({ jobId: job.id, deployId: job.data.deployId, err: err.message }, 'deploy job failed');
-      void markFailed(deps, job.data.deployId, err.message);
+      void markFailed(deps, job.data.deployId, job.id ?? job.data.deployId, err.message);
     });
+    worker.on('locksRenewed', ({ jobIds }) => processor.locksRenewed(jobIds));
+    worker.on('lockRenewalFailed', (jobIds) => processor.lockRenewalFailed(jobIds));
     worker.on('error', (err) => deps.log.error({ queue: env.name, err: err.message }, 'worker error'));
     return worker;
   });
@@ -72,17 +76,25 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   };
 }
 
-/** A job that failed outside the step loop (e.g. stalled too often) still ends its deploy visibly. */
-async function markFailed(deps: Deps, deployId: string, reason: string): Promise<void> {
+/**
+ * A job that failed outside the step loop (e.g. stalled too often) still ends its deploy visibly. It takes
+ * the deploy over (a new runToken), so a run still holding it has every later write refused; a final status
+ * is left as it is, and the log entry is written only when this write is the one that ended the deploy.
+ */
+async function markFailed(deps: Deps, deployId: string, jobId: string, reason: string): Promise<void> {
   try {
+    let ended = false;
     const done = await deps.store.update(deployId, (r) => {
+      ended = false;
       if (isFinal(r.status)) return false;
+      ended = true;
+      r.runToken = `failed:${jobId}`;
       r.status = 'failed';
       r.error = `The deploy job failed: ${deps.mask(reason)}`;
       r.finishedAt = deps.now();
       for (const s of r.steps) if (s.status === 'pending' || s.status === 'running') s.status = s.status === 'running' ? 'interrupted' : 'skipped';
     });
-    if (done.status !== 'failed') return;
+    if (!ended) return;
     await deps.messenger.sync(deployId);
     await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [escapeMrkdwn(done.error ?? reason)] });
   } catch (err) {

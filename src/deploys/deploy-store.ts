@@ -27,6 +27,9 @@ export interface StepState {
   error?: string;
   /** Thread message holding this step's output. */
   outputTs?: string;
+  /** While the step runs: its process group and the host it runs on, so a later run can kill what a dead worker left. */
+  pgid?: number;
+  host?: string;
 }
 
 export interface DeployRecord {

@@ -2,7 +2,7 @@
 import type { StepConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
 import { httpCheck } from './http-check.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type CommandOptions } from './run-command.js';
 import { stepEnv } from './step-env.js';
 
 export interface StepOutcome {
@@ -13,15 +13,18 @@ export interface StepOutcome {
   error?: string;
 }
 
+/** How the deploy job holds a step's processes: `kill` stops them at once, `startGate` runs first (see runCommand). */
+export type StepProcessControl = Pick<CommandOptions, 'kill' | 'startGate'>;
+
 /**
  * Runs one configured step with the deploy's variables substituted. `baseEnv` is what every step starts
  * from (see baseStepEnv: never Shipmate's whole environment). Output is returned unmasked.
  */
-export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<StepOutcome> {
+export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJS.ProcessEnv, signal?: AbortSignal, processes: StepProcessControl = {}): Promise<StepOutcome> {
   if ('run' in step) {
     const argv = step.run.map((a) => renderTemplate(a, vars));
     const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
-    const res = await runCommand(argv, { cwd: step.cwd, env: stepEnv(baseEnv, vars, env), timeoutMs: step.timeout, signal });
+    const res = await runCommand(argv, { cwd: step.cwd, env: stepEnv(baseEnv, vars, env), timeoutMs: step.timeout, signal, ...processes });
     const header = `$ ${argv.map(displayArg).join(' ')}\n`;
     if (res.spawnError) return { ok: false, cancelled: false, output: header + res.output, error: `could not start ${argv[0]}: ${res.spawnError}` };
     if (res.cancelled) return { ok: false, cancelled: true, output: header + res.output, exitCode: res.exitCode, error: 'stopped (cancelled)' };
@@ -30,7 +33,8 @@ export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJ
     return { ok: true, cancelled: false, output: header + res.output, exitCode: 0 };
   }
   const spec = { ...step.http, url: renderTemplate(step.http.url, vars), headers: Object.fromEntries(Object.entries(step.http.headers).map(([k, v]) => [k, renderTemplate(v, vars)])) };
-  const res = await httpCheck(spec, signal);
+  const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;
+  const res = await httpCheck(spec, stop);
   if (res.cancelled) return { ok: false, cancelled: true, output: res.output, error: 'stopped (cancelled)' };
   return { ok: res.ok, cancelled: false, output: res.output, error: res.ok ? undefined : `check failed after ${res.attempts} attempt${res.attempts === 1 ? '' : 's'}` };
 }

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL, allText, eventually, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
-import { spawnWorker, writeConfig, type WorkerProcess } from '../helpers/worker-process.js';
+import { overlapping, readTicks, spans, spawnWorker, writeConfig, writeTicker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const marks = mkdtempSync(join(tmpdir(), 'shipmate-marks-'));
+const ticker = writeTicker(marks);
 // Each step appends "start <step> <pid>" / "end <step> <pid>" so overlapping runs would show.
 const step = (name: string, seconds: number, retrySafe: boolean) => `
       - name: ${name}
@@ -21,6 +22,11 @@ environments:
     steps:${step('prepare', 0.1, true)}${step('apply', 6, false)}${step('verify', 0.1, true)}
   - name: sturdy
     steps:${step('prepare', 0.1, true)}${step('apply', 6, true)}${step('verify', 0.1, true)}
+  - name: orphans
+    steps:
+      - name: apply
+        retrySafe: true
+        run: [sh, ${ticker}, '${marks}/{{env}}-{{deployId}}.ticks', '80', '10']
 `;
 
 let redisUrl: string;
@@ -95,6 +101,30 @@ describe('worker killed mid-deploy', () => {
     const thread = app.slack.thread(CHANNEL, app.statusMessage(id)!.ts);
     expect(thread.length).toBeGreaterThan(1);
   }, 60_000);
+});
+
+describe('worker killed while its step works in a grandchild', () => {
+  it('kills the dead run\'s leftover processes before the resumed run starts', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    // two workers, so the survivor takes the deploy over as soon as the killed one's lock expires
+    const pair = [startWorker(), startWorker()];
+    const id = idFrom((await app.command('/deploy', 'orphans v7', 'U0ALICE')).json.text);
+    const file = join(marks, `orphans-${id}.ticks`);
+    await eventually(() => readTicks(file).length >= 3, 20_000, 'apply to work');
+    const holder = await eventually(() => pair.find((w) => w.output().includes(`"deployId":"${id}"`)), 5_000, 'the worker running it');
+    holder.child.kill('SIGKILL'); // --pdeathsig reaches the step's shell, not the grandchild doing the work
+    await holder.exited;
+    const record = await waitForEnd(app, id, 30_000);
+    expect(record.status).toBe('succeeded');
+    expect(record.notes.join(' ')).toContain('resumed at “apply”');
+    const [orphan, resumed, ...more] = spans(readTicks(file));
+    expect(more).toEqual([]);
+    expect(resumed?.ended).toBe(true);
+    // the orphan had 80 ticks (8 s) of work left to do: it was killed, before the resumed run began
+    expect(orphan?.ended).toBe(false);
+    expect(orphan!.to).toBeLessThan(resumed!.from);
+    expect(overlapping(readTicks(file))).toEqual([]);
+  }, 40_000);
 });
 
 describe('graceful shutdown', () => {
