@@ -7,6 +7,7 @@ import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js'
 import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
 import type { StandinMessage } from '../../playground/slack-standin/server.js';
 import { CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { withdrawVia } from '../helpers/interactions.js';
 
 const YAML = `
 roles:
@@ -208,9 +209,9 @@ describe('checklist and approvals', () => {
     expect(() => bot.tick(gate, 'ci', 'U0BOB')).toThrow(/no checkbox/);
     await bot.click(gate, ACTIONS.rerunChecks, 'U0BOB');
     await eventually(async () => (await readAudit(bot.shipmate.deps.redis, bot.prefix)).filter((e) => e.deployId === id && e.action === 'checklist.auto-failed').length === 2, 10_000, 'the re-run');
-    await bot.click(await freshGate(id), ACTIONS.cancelDeploy, 'U0ALICE');
+    await withdrawVia(bot, await freshGate(id), id, 'U0ALICE', 'CI is red; a fixed build follows');
     await eventually(async () => (await record(id)).status === 'cancelled');
-    await freshGate(id, (t) => t.includes('Cancelled'));
+    await freshGate(id, (t) => t.includes('*Withdrawn* by <@U0ALICE>') && t.includes('CI is red; a fixed build follows'));
   });
 
   it('approvals expire after the configured time, and the message says so', async () => {
