@@ -89,7 +89,9 @@ export class GateService {
     const env = this.env(record);
     if (user === record.requestedBy) return true;
     if (await this.d.roles.mayDeploy(env, user)) return true;
-    return this.d.roles.hasAnyRole(user, env.approvals?.roles ?? []);
+    // hasAnyRole([]) means "no restriction": an environment without sign-off roles adds nobody here.
+    const signers = env.approvals?.roles ?? [];
+    return signers.length > 0 && this.d.roles.hasAnyRole(user, signers);
   }
 
   async tick(id: string, user: string, deltas: Array<{ id: string; checked: boolean }>): Promise<DeployRecord> {
