@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
 import { readDeployAudit, type DeployRecord } from '../../src/deploys/deploy-store.js';
 import { CHANNEL, allText, eventually, headerText, useTestBot, type TestBot } from '../helpers/harness.js';
-import { withdrawVia } from '../helpers/interactions.js';
 
 const YAML = `
 roles:

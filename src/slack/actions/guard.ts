@@ -1,10 +1,15 @@
 // One guard for every interactive request, so no listener has to defend itself against odd payloads:
+// - `receiverGuards`, the HTTP receiver's last resort for a payload Bolt cannot classify or read (no
+//   middleware runs for it): a logged refusal and a 200 inside Slack's 3 s, never a 404 or a 500;
 // - `payloadGuard`, a global middleware, checks the shape of each signed slash command, click and modal
 //   submission before any listener runs; a malformed or unknown one is acked, logged as refused, and the
 //   person (when we can tell who) is told privately — never an exception, never a 404 after 3 s;
 // - `actionListener` / `viewListener` wrap the listeners: ack first, then the work, and any error becomes
 //   a private reply and a log line instead of escaping into Bolt.
-import type { AllMiddlewareArgs, AnyMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
+import {
+  AuthorizationError, HTTPModuleFunctions, type AllMiddlewareArgs, type AnyMiddlewareArgs, type BlockAction, type ReceiverProcessEventErrorHandlerArgs,
+  type ReceiverUnhandledRequestHandlerArgs, type SlackActionMiddlewareArgs, type SlackViewMiddlewareArgs,
+} from '@slack/bolt';
 import { z } from 'zod';
 import { VIEWS, isOwnAction } from '../../../blocks/action-ids.js';
 import { ConflictError, NotAuthorizedError, UserInputError, replyForError } from '../../core/errors.js';
@@ -73,6 +78,31 @@ function userOf(body: Body): string | undefined {
 }
 
 const MALFORMED_REPLY = ':warning: Shipmate could not read that request (it arrived incomplete or from an old message), so nothing was changed. Try again from the latest message.';
+
+/** How long the HTTP receiver waits for an ack before it answers by itself: inside Slack's 3 s. */
+const ACK_DEADLINE_MS = 2_500;
+
+/**
+ * The HTTP receiver's last resort, for a signed payload Bolt chokes on before any middleware runs: one it
+ * cannot classify (a block_actions without `actions`, an unknown `type`: nothing acks it, Bolt would answer
+ * 404 after 3 s) or one it cannot read (no `user`: Bolt throws, and would answer 500). Either way a logged
+ * refusal and a 200 inside Slack's 3 s. Errors after an ack, and authorization errors, keep Bolt's handling.
+ */
+export function receiverGuards(log: Deps['log']) {
+  return {
+    unhandledRequestTimeoutMillis: ACK_DEADLINE_MS,
+    unhandledRequestHandler: ({ response }: ReceiverUnhandledRequestHandlerArgs): void => {
+      log.warn({ reason: 'nothing acknowledged it (a payload Bolt could not classify, or a listener that never acked)' }, 'interaction refused: not acknowledged');
+      if (!response.headersSent) response.writeHead(200).end();
+    },
+    processEventErrorHandler: async (args: ReceiverProcessEventErrorHandlerArgs): Promise<boolean> => {
+      if (args.response.headersSent || args.error instanceof AuthorizationError) return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+      log.warn({ reason: args.error.message }, 'interaction refused: malformed payload (Bolt could not read it)');
+      args.response.writeHead(200).end();
+      return true;
+    },
+  };
+}
 
 /** Global middleware (app.use): refuses what no listener should see; everything else goes on unchanged. */
 export function payloadGuard(deps: Deps) {
