@@ -127,6 +127,10 @@ export class GateService {
     });
     // Lost a race: another click met the gates, or the deploy was withdrawn or rejected in between.
     if (!applied && after.status !== 'pending') throw new ConflictError(notPendingReason(after));
+    // Lost a race while the deploy still waits for its checklist: the approvals it needs are all in.
+    if (!applied && after.gates && summarize(env, after.gates).approvalsNeeded === 0 && held.has(role)) {
+      throw new ConflictError(`${approvedBy(after)} — deploy #${id} needs no more sign-offs (it still waits for its checklist).`);
+    }
     if (!applied) {
       await audit(this.d.redis, this.d.prefix, { action: 'approval.refused', user, deployId: id, env: env.name, detail: `${role}: ${problem}` }, at);
       this.d.log.warn({ deployId: id, user, role, reason: problem }, 'approval refused');
@@ -289,15 +293,18 @@ export class GateService {
   }
 }
 
+function approvedBy(r: DeployRecord): string {
+  return `Already approved by ${[...new Set((r.gates?.approvals ?? []).map((a) => `<@${a.user}>`))].join(' and ')}`;
+}
+
 /** Why a gate action on a deploy that is no longer pending does nothing, said to the person who clicked. */
 export function notPendingReason(r: DeployRecord): string {
   const g = r.gates;
   if (g?.rejected) return `Deploy #${r.id} was rejected by <@${g.rejected.user}>; nothing more to sign.`;
   if (g?.withdrawn) return `Deploy #${r.id} was withdrawn by <@${g.withdrawn.user}>; nothing more to sign.`;
   if (g?.metAt) {
-    const by = [...new Set(g.approvals.map((a) => `<@${a.user}>`))];
-    return by.length
-      ? `Already approved by ${by.join(' and ')} — deploy #${r.id} needs no more sign-offs (it is ${r.status}).`
+    return g.approvals.length
+      ? `${approvedBy(r)} — deploy #${r.id} needs no more sign-offs (it is ${r.status}).`
       : `Deploy #${r.id} needs nothing more: its gates were met and it is ${r.status}.`;
   }
   if (r.cancelledBy) return `Deploy #${r.id} was cancelled by <@${r.cancelledBy}>; nothing more to sign.`;
@@ -308,7 +315,7 @@ export function notPendingReason(r: DeployRecord): string {
 export async function refusalNotes(redis: Redis, prefix: string, deployId: string): Promise<string[]> {
   const refused = (await readDeployAudit(redis, prefix, deployId)).filter((e) => e.action.endsWith('.refused'));
   if (refused.length === 0) return [];
-  const what = (action: string) => action.replace(/\.refused$/, '').replace('checklist', 'tick').replace('approval', 'approve').replace('rejection', 'reject');
+  const what = (action: string) => action.replace(/\.refused$/, '').replace('checklist', 'tick').replace('approval', 'approve').replace('rejection', 'reject').replace(/^page$/, 'turn a page');
   return [`refused: ${refused.slice(0, 10).map((e) => `${what(e.action)} by <@${e.user}>`).join(', ')}${refused.length > 10 ? ` and ${refused.length - 10} more` : ''}`];
 }
 
