@@ -13,11 +13,6 @@ export const ACTIONS = {
   rollbackKeep: 'shipmate_rollback_keep',
 } as const;
 
-/** Whether an action id is one of ours: an id above, or one of them followed by ":<suffix>" (approve:<role>, page:next). */
-export function isOwnAction(actionId: string): boolean {
-  return Object.values(ACTIONS).some((id) => actionId === id || actionId.startsWith(`${id}:`));
-}
-
 /** Modal callback ids (view_submission). */
 export const VIEWS = {
   rejectReason: 'shipmate_reject_reason',

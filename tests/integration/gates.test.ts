@@ -129,8 +129,9 @@ describe('checklist and approvals', () => {
     expect(bot.statusMessage(id)).toBeUndefined(); // nothing runs before the gates are met
 
     // approvers were told by DM (not the requester, who also holds Tech Lead)
-    const dms = bot.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text ?? '').includes(`sign-off on deploy #${id}`));
-    expect(dms.map((c) => c.args.channel).sort()).toEqual(['U0PRIYA', 'U0SAM', 'U0TARA']);
+    const dmsTo = () => bot.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text ?? '').includes(`sign-off on deploy #${id}`)).map((c) => c.args.channel).sort();
+    await eventually(() => dmsTo().length >= 3, 5_000, 'the approvers’ DMs'); // sent after the ack, one by one
+    expect(dmsTo()).toEqual(['U0PRIYA', 'U0SAM', 'U0TARA']);
 
     // two people tick different items at the same moment, from the same view of the message
     const [a, b] = await Promise.all([bot.tick(gate, 'backups', 'U0BOB'), bot.tick(gate, 'capacity', 'U0TARA')]);

@@ -1,6 +1,7 @@
 // One guard for every interactive request, so no listener has to defend itself against odd payloads:
 // - `receiverGuards`, the HTTP receiver's last resort for a payload Bolt cannot classify or read (no
-//   middleware runs for it): a logged refusal and a 200 inside Slack's 3 s, never a 404 or a 500;
+//   middleware runs for it) or that no listener handles (an unknown action or view id): a logged refusal
+//   and a 200 inside Slack's 3 s, never a 404 or a 500;
 // - `payloadGuard`, a global middleware, checks the shape of each signed slash command, click and modal
 //   submission before any listener runs; a malformed or unknown one is acked, logged as refused, and the
 //   person (when we can tell who) is told privately — never an exception, never a 404 after 3 s;
@@ -11,7 +12,6 @@ import {
   type ReceiverUnhandledRequestHandlerArgs, type SlackActionMiddlewareArgs, type SlackViewMiddlewareArgs,
 } from '@slack/bolt';
 import { z } from 'zod';
-import { VIEWS, isOwnAction } from '../../../blocks/action-ids.js';
 import { ConflictError, NotAuthorizedError, UserInputError, replyForError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
 import { publishHome } from '../home.js';
@@ -19,14 +19,15 @@ import { publishHome } from '../home.js';
 const id = z.string().min(1).max(255);
 const user = z.object({ id });
 
-// Only the element kinds Shipmate puts in its messages: buttons and checkboxes.
+// Buttons and checkboxes (what Shipmate's messages hold) are checked in detail; other kinds only for an id.
 const button = z.object({ type: z.literal('button'), action_id: id, value: z.string().max(2000).optional() });
 const checkboxes = z.object({ type: z.literal('checkboxes'), action_id: id, block_id: id, selected_options: z.array(z.object({ value: z.string().max(2000) })) });
+const otherElement = z.object({ type: z.string().refine((t) => t !== 'button' && t !== 'checkboxes'), action_id: id });
 
 const blockActions = z.object({
   type: z.literal('block_actions'),
   user,
-  actions: z.array(z.discriminatedUnion('type', [button, checkboxes])).length(1),
+  actions: z.array(z.union([button, checkboxes, otherElement])).length(1),
   response_url: z.string().optional(),
   message: z.object({ blocks: z.array(z.unknown()).optional() }).optional(),
   view: z.object({ id: z.string(), type: z.string(), blocks: z.array(z.unknown()).optional() }).optional(),
@@ -51,18 +52,11 @@ function problemWith(body: Body): string | undefined {
   const issues = (r: { success: boolean; error?: z.ZodError }) => (r.success ? undefined : (r.error?.issues ?? []).slice(0, 3).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   if ('command' in body) return issues(slashCommand.safeParse(body));
   switch (body.type) {
-    case 'block_actions': {
-      const parsed = blockActions.safeParse(body);
-      if (!parsed.success) return issues(parsed);
-      const actionId = parsed.data.actions[0]?.action_id ?? '';
-      return isOwnAction(actionId) ? undefined : `unknown action ${actionId.slice(0, 80)}`;
-    }
-    case 'view_submission': {
-      const parsed = viewSubmission.safeParse(body);
-      if (!parsed.success) return issues(parsed);
-      const known: string[] = Object.values(VIEWS);
-      return known.includes(parsed.data.view.callback_id) ? undefined : `unknown view ${parsed.data.view.callback_id.slice(0, 80)}`;
-    }
+    // An action or view id no listener knows passes: nothing acks it, and receiverGuards refuses it (logged, 200).
+    case 'block_actions':
+      return issues(blockActions.safeParse(body));
+    case 'view_submission':
+      return issues(viewSubmission.safeParse(body));
     case 'event_callback':
       return undefined;
     default:
@@ -86,13 +80,15 @@ const ACK_DEADLINE_MS = 2_500;
  * The HTTP receiver's last resort, for a signed payload Bolt chokes on before any middleware runs: one it
  * cannot classify (a block_actions without `actions`, an unknown `type`: nothing acks it, Bolt would answer
  * 404 after 3 s) or one it cannot read (no `user`: Bolt throws, and would answer 500). Either way a logged
- * refusal and a 200 inside Slack's 3 s. Errors after an ack, and authorization errors, keep Bolt's handling.
+ * refusal and a 200 inside Slack's 3 s; the same for an action or view id that no listener handles (an old
+ * message's button). Errors after an ack, and authorization errors, keep Bolt's handling.
  */
 export function receiverGuards(log: Deps['log']) {
   return {
     unhandledRequestTimeoutMillis: ACK_DEADLINE_MS,
-    unhandledRequestHandler: ({ response }: ReceiverUnhandledRequestHandlerArgs): void => {
-      log.warn({ reason: 'nothing acknowledged it (a payload Bolt could not classify, or a listener that never acked)' }, 'interaction refused: not acknowledged');
+    unhandledRequestHandler: ({ request, response }: ReceiverUnhandledRequestHandlerArgs): void => {
+      const ids = idsIn(request as { rawBody?: Buffer });
+      log.warn({ ids, reason: 'nothing acknowledged it: an action or view no listener handles, or a payload Bolt could not classify' }, 'interaction refused: not acknowledged');
       if (!response.headersSent) response.writeHead(200).end();
     },
     processEventErrorHandler: async (args: ReceiverProcessEventErrorHandlerArgs): Promise<boolean> => {
@@ -102,6 +98,17 @@ export function receiverGuards(log: Deps['log']) {
       return true;
     },
   };
+}
+
+/** The action or view ids a raw request names, for the refusal's log line. */
+function idsIn(request: { rawBody?: Buffer }): string[] {
+  try {
+    const raw = request.rawBody?.toString('utf8') ?? '';
+    const body = JSON.parse(new URLSearchParams(raw).get('payload') ?? raw) as { actions?: Array<{ action_id?: unknown }>; view?: { callback_id?: unknown } };
+    return [...(Array.isArray(body.actions) ? body.actions.map((a) => a?.action_id) : []), body.view?.callback_id].filter((x): x is string => typeof x === 'string').map((x) => x.slice(0, 80));
+  } catch {
+    return [];
+  }
 }
 
 /** Global middleware (app.use): refuses what no listener should see; everything else goes on unchanged. */
