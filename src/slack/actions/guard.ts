@@ -3,8 +3,8 @@
 //   middleware runs for it) or that no listener handles (an unknown action or view id): a logged refusal
 //   and a 200 inside Slack's 3 s, never a 404 or a 500;
 // - `payloadGuard`, a global middleware, checks the shape of each signed slash command, click and modal
-//   submission before any listener runs; a malformed or unknown one is acked, logged as refused, and the
-//   person (when we can tell who) is told privately — never an exception, never a 404 after 3 s;
+//   submission before any listener runs; a malformed one, or a kind Shipmate registers nothing for, is
+//   acked, logged as refused, and the person (when we can tell who) is told privately;
 // - `actionListener` / `viewListener` wrap the listeners: ack first, then the work, and any error becomes
 //   a private reply and a log line instead of escaping into Bolt.
 import {
