@@ -148,12 +148,13 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
   if (d.status !== 'pending') {
     let head: string;
     if (gates.rejected) head = `:no_entry: *Rejected* by ${mention(gates.rejected.user)} ${slackDate(gates.rejected.at)}: ${escapeMrkdwn(truncate(gates.rejected.reason, 1500))}`;
+    else if (gates.withdrawn) head = `:no_entry_sign: *Withdrawn* by ${mention(gates.withdrawn.user)} ${slackDate(gates.withdrawn.at)} before its gates were met: ${escapeMrkdwn(truncate(gates.withdrawn.reason, 1500))}`;
     else if (gates.metAt) head = `:white_check_mark: *All gates met* ${slackDate(gates.metAt)} — deploy #${d.id} ${d.status === 'queued' || d.status === 'running' ? 'is running' : `is ${d.status}`}${opts.statusLink ? `: <${opts.statusLink}|status message>` : ' (see its status message)'}.`;
     else head = `:no_entry_sign: *Cancelled*${d.cancelledBy ? ` by ${mention(d.cancelledBy)}` : ''} before its gates were met.`;
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: head } });
     const trail = [total ? `Checklist ${ticked}/${total}` : '', approvedBy ? `approved by ${approvedBy}` : '', `requested by ${mention(d.requestedBy)}`].filter(Boolean).join(' · ');
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(trail, 2900) }] });
-    return { text: `${gateTitle(d)}: ${gates.rejected ? 'rejected' : gates.metAt ? 'all gates met' : 'cancelled'}`, blocks };
+    return { text: `${gateTitle(d)}: ${gates.rejected ? 'rejected' : gates.withdrawn ? 'withdrawn' : gates.metAt ? 'all gates met' : 'cancelled'}`, blocks };
   }
 
   const waiting = waitingFor(summary);
@@ -183,10 +184,8 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
     ...(env.approvals ? [{ type: 'button', action_id: ACTIONS.reject, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: d.id }] : []),
     ...(failedChecks ? [{ type: 'button', action_id: ACTIONS.rerunChecks, text: { type: 'plain_text', text: 'Re-run checks' }, value: d.id }] : []),
     ...nav,
-    {
-      type: 'button', action_id: ACTIONS.cancelDeploy, text: { type: 'plain_text', text: 'Withdraw' }, value: d.id,
-      confirm: { title: { type: 'plain_text', text: 'Withdraw this deploy?' }, text: { type: 'mrkdwn', text: `Deploy #${d.id} is dropped; its ticks and sign-offs stay in the log.` }, confirm: { type: 'plain_text', text: 'Withdraw' }, deny: { type: 'plain_text', text: 'Keep it' }, style: 'danger' },
-    },
+    // Withdraw asks for a reason in a modal, which is its confirmation.
+    { type: 'button', action_id: ACTIONS.withdrawDeploy, text: { type: 'plain_text', text: 'Withdraw' }, value: d.id },
   ];
   blocks.push({ type: 'actions', block_id: `gate_actions_${d.id}`, elements: buttons.slice(0, 25) as never });
   return { text: `${gateTitle(d)}: waiting for ${waiting}`, blocks };
@@ -211,16 +210,25 @@ export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName
 
 /** The reject modal: asks for the reason (required, so the requester learns why). */
 export function rejectModal(d: DeployRecord, callbackId: string, blockId: string, actionId: string) {
+  return reasonModal(d, { callbackId, blockId, actionId, verb: 'Reject', question: 'Why are you rejecting it?', placeholder: 'e.g. the migration has no rollback script yet', effect: 'The deploy will not run; they are told your reason.' });
+}
+
+/** The withdraw modal: the reason goes into the gate message's thread and the deploy log. */
+export function withdrawModal(d: DeployRecord, callbackId: string, blockId: string, actionId: string) {
+  return reasonModal(d, { callbackId, blockId, actionId, verb: 'Withdraw', question: 'Why are you withdrawing it?', placeholder: 'e.g. found a bug on staging, a fixed version follows', effect: 'The deploy is dropped; its ticks and sign-offs stay in the log, and the reason is posted in its thread.' });
+}
+
+function reasonModal(d: DeployRecord, o: { callbackId: string; blockId: string; actionId: string; verb: string; question: string; placeholder: string; effect: string }) {
   return {
     type: 'modal' as const,
-    callback_id: callbackId,
+    callback_id: o.callbackId,
     private_metadata: d.id,
-    title: { type: 'plain_text' as const, text: truncate(`Reject deploy #${d.id}`, 24) },
-    submit: { type: 'plain_text' as const, text: 'Reject' },
+    title: { type: 'plain_text' as const, text: truncate(`${o.verb} deploy #${d.id}`, 24) },
+    submit: { type: 'plain_text' as const, text: o.verb },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `\`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}*, requested by ${mention(d.requestedBy)}. The deploy will not run; they are told your reason.` } },
-      { type: 'input', block_id: blockId, label: { type: 'plain_text', text: 'Why are you rejecting it?' }, element: { type: 'plain_text_input', action_id: actionId, multiline: true, min_length: 5, max_length: 1000, placeholder: { type: 'plain_text', text: 'e.g. the migration has no rollback script yet' } } },
+      { type: 'section', text: { type: 'mrkdwn', text: `\`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}*, requested by ${mention(d.requestedBy)}. ${o.effect}` } },
+      { type: 'input', block_id: o.blockId, label: { type: 'plain_text', text: o.question }, element: { type: 'plain_text_input', action_id: o.actionId, multiline: true, min_length: 5, max_length: 1000, placeholder: { type: 'plain_text', text: o.placeholder } } },
     ] as KnownBlock[],
   };
 }

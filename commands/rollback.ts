@@ -1,16 +1,18 @@
-// /rollback <env> [version]: puts back the previous good version (or a named one that succeeded there before).
+// /rollback <env> [version]: asks "Roll back production from v1.4.0 to v1.3.2?" privately; the answer's button
+// (src/slack/actions/rollback.ts) does it. Only the environment's deployers may; refusals are audited.
+import { randomUUID } from 'node:crypto';
+import { rollbackConfirmBlocks } from '../blocks/rollback-confirm.js';
 import type { Deps } from '../src/deps.js';
 import { audit } from '../src/deploys/deploy-store.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
+import { planRollback } from '../src/deploys/rollback.js';
 import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
 import { refProblem } from '../src/core/refs.js';
 import { roleLabel } from '../src/core/config.js';
-import { queuePlace } from '../blocks/format.js';
-import { existingDeployReply } from './deploy.js';
 import { commandListener } from './respond.js';
 
 export function createRollbackCommand(deps: Deps) {
-  return commandListener('/rollback', deps, async ({ command }, log, signal) => {
+  return commandListener('/rollback', deps, async ({ command }, log) => {
     const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one; \`/rollback help\` for more. Environments: ${environmentNames(deps.config)}.`;
     const words = command.text.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0) throw new UserInputError('Which environment?', usage);
@@ -19,29 +21,11 @@ export function createRollbackCommand(deps: Deps) {
     const env = requireEnvironment(deps.config, envName, usage);
     if (wanted && refProblem(wanted)) throw new UserInputError(`\`${wanted.slice(0, 60).replace(/`/g, "'")}\` ${refProblem(wanted)}.`, usage);
     if (!(await deps.roles.mayDeploy(env, command.user_id))) {
-      await audit(deps.redis, deps.prefix, { action: 'rollback.refused', user: command.user_id, env: env.name });
+      await audit(deps.redis, deps.prefix, { action: 'rollback.refused', user: command.user_id, env: env.name, detail: wanted });
       throw new NotAuthorizedError(`You may not roll back ${env.name}: that needs the ${env.deployers.map((r) => roleLabel(deps.config, r)).join(' or ')} role.`);
     }
-    const current = await deps.store.envState(env.name);
-    const history = await deps.store.history(env.name);
-    const good = [...new Set(history.map((h) => h.version))];
-    let target: string | undefined;
-    if (wanted) {
-      if (!good.includes(wanted)) {
-        throw new UserInputError(`\`${wanted}\` never succeeded on ${env.name}, so it is not a known good version to roll back to.${good.length ? ` Versions that did: ${good.slice(0, 8).map((v) => `\`${v}\``).join(', ')}.` : ''}`, usage);
-      }
-      target = wanted;
-    } else {
-      target = good.find((v) => v !== current?.version);
-      if (!target) throw new UserInputError(`Nothing to roll back to: ${env.name} has no earlier good version than ${current ? `\`${current.version}\`` : 'what runs now'}. Name one with \`/rollback ${env.name} <version>\`.`);
-    }
-    const outcome = await deps.deploys.request({ env, ref: target, user: command.user_id, channel: command.channel_id, rollbackFrom: current?.version, delivery: command.trigger_id, signal });
-    if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
-    const { record, position } = outcome;
-    log.info({ deployId: record.id, env: env.name, target, from: current?.version }, 'rollback queued');
-    return {
-      reply: `Rolling ${env.name} back to \`${target}\`${current ? ` (from \`${current.version}\`)` : ''} — rollback #${record.id}; ${queuePlace(position, env.name)}. It skips the gates and runs ${env.name}'s steps with \`${target}\`.`,
-      after: () => deps.messenger.sync(record.id),
-    };
+    const plan = await planRollback(deps.store, env, wanted, usage);
+    log.info({ env: env.name, to: plan.to, from: plan.from }, 'rollback asked for confirmation');
+    return { reply: rollbackConfirmBlocks({ env: env.name, ...plan, channel: command.channel_id, nonce: randomUUID() }) };
   }, { helpWhenEmpty: true });
 }

@@ -10,6 +10,7 @@ import { registerCommands } from '../commands/index.js';
 import { DeployQueues } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
 import { registerActions } from './slack/actions/index.js';
+import { receiverGuards } from './slack/actions/guard.js';
 import type { Config } from './core/config.js';
 import { DeployService } from './deploys/deploy-service.js';
 import { DeployStore } from './deploys/deploy-store.js';
@@ -121,7 +122,11 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       app = new App({ token: opts.slack.botToken, receiver, logger: boltLogger, clientOptions });
     } else {
       if (!opts.slack.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
-      httpReceiver = new HTTPReceiver({ signingSecret: opts.slack.signingSecret, endpoints: '/slack/events', customRoutes: routes, logger: boltLogger, processBeforeResponse: false });
+      httpReceiver = new HTTPReceiver({
+        signingSecret: opts.slack.signingSecret, endpoints: '/slack/events', customRoutes: routes, logger: boltLogger, processBeforeResponse: false,
+        // A signed payload Bolt cannot classify or read gets a logged refusal and a 200, not a 404 or 500.
+        ...receiverGuards(log),
+      });
       app = new App({ token: opts.slack.botToken, receiver: httpReceiver, logger: boltLogger, clientOptions });
     }
     // Acks are answers to Slack as well (the HTTP response, or the Socket Mode envelope): masked like the rest.

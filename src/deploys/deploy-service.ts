@@ -1,6 +1,7 @@
-// Requesting and cancelling deploys: the part shared by slash commands, buttons and (later) automation.
-import type { EnvironmentConfig } from '../core/config.js';
-import { isFinal, type DeployRecord } from './deploy-store.js';
+// Requesting, cancelling and withdrawing deploys: the part shared by slash commands, buttons and (later) automation.
+import { escapeMrkdwn } from '../../blocks/format.js';
+import { roleLabel, type EnvironmentConfig } from '../core/config.js';
+import { audit, isFinal, type AuditEntry, type DeployRecord, type DeployStore } from './deploy-store.js';
 import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
@@ -128,9 +129,14 @@ export class DeployService {
     });
   }
 
+  private env(record: DeployRecord): EnvironmentConfig | undefined {
+    return this.d.config.environments.find((e) => e.name === record.env);
+  }
+
   /**
-   * Cancels a deploy: a queued one leaves the queue at once; a running one is stopped (its command is
-   * terminated and no further step runs). Only the requester or someone allowed to deploy there may.
+   * Stops or cancels a deploy that has left its gates: a queued one leaves the queue at once; a running one is
+   * stopped (its command is terminated and no further step runs). Only its requester or the environment's
+   * deployers (everyone when it names none) may. A deploy still waiting for its gates is withdrawn instead.
    */
   async cancel(id: string, user: string): Promise<'cancelled' | 'stopping'> {
     const record = await this.d.store.get(id);
@@ -138,41 +144,112 @@ export class DeployService {
     if (isFinal(record.status)) {
       throw new ConflictError(`Deploy #${id} has already ended (${record.status}); there is nothing to cancel.`);
     }
-    const env = this.d.config.environments.find((e) => e.name === record.env);
+    if (record.status === 'pending') {
+      throw new ConflictError(`Deploy #${id} has not started: it waits for its gates. Use *Withdraw* on its gate message (you will be asked why).`);
+    }
+    const env = this.env(record);
     if (user !== record.requestedBy && !(env && (await this.d.roles.mayDeploy(env, user)))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'deploy.cancel-refused', user, deployId: id, env: record.env }, this.d.now());
       this.d.log.warn({ deployId: id, user }, 'cancel refused: not allowed');
       throw new NotAuthorizedError(`Only <@${record.requestedBy}> or someone allowed to deploy to ${record.env} can cancel deploy #${id}.`);
     }
-    if (record.status === 'pending' || record.status === 'queued') {
-      if (await this.d.queues.removeWaiting(record.env, id)) {
-        const done = await this.d.store.update(id, (r) => {
-          if (r.status !== 'pending' && r.status !== 'queued') return false;
-          r.status = 'cancelled';
-          r.cancelledBy = user;
-          r.finishedAt = this.d.now();
-          for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
+    if (record.status === 'queued' && (await this.d.queues.removeWaiting(record.env, id))) {
+      const { after: done, applied } = await updateApplied(this.d.store, id, (r) => {
+        if (r.status !== 'queued') return false;
+        r.status = 'cancelled';
+        r.cancelledBy = user;
+        r.finishedAt = this.d.now();
+        for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
+      }, (next) => [{ action: 'deploy.cancelled', user, deployId: id, env: next.env }]);
+      if (applied) {
+        await this.d.messenger.sync(id);
+        if (done.gates) await this.d.messenger.syncGate(id);
+        await this.d.messenger.recordLog({
+          deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, kind: done.kind,
+          status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
         });
-        if (done.status === 'cancelled') {
-          await this.d.messenger.sync(id);
-          if (done.gates) await this.d.messenger.syncGate(id);
-          await this.d.messenger.recordLog({
-            deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, kind: done.kind,
-            status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
-          });
-          await this.d.messenger.syncEnvironment(done.env);
-          this.d.log.info({ deployId: id, user }, 'deploy cancelled before it started');
-          return 'cancelled';
-        }
+        await this.d.messenger.syncEnvironment(done.env);
+        this.d.log.info({ deployId: id, user }, 'deploy cancelled before it started');
+        return 'cancelled';
       }
     }
     // A worker holds it: ask every worker process to stop it; the worker also checks between steps.
-    await this.d.store.update(id, (r) => {
-      if (r.cancelRequestedBy) return false;
+    const { after, applied } = await updateApplied(this.d.store, id, (r) => {
+      if (isFinal(r.status) || r.cancelRequestedBy) return false;
       r.cancelRequestedBy = user;
-    });
+    }, (next) => [{ action: 'deploy.stop-requested', user, deployId: id, env: next.env }]);
+    if (!applied) {
+      throw new ConflictError(isFinal(after.status) ? `Deploy #${id} has already ended (${after.status}); there is nothing to cancel.` : `A stop of deploy #${id} was already requested by <@${after.cancelRequestedBy}>; it stops at once.`);
+    }
     await this.d.redis.publish(cancelChannel(this.d.prefix), id);
     await this.d.messenger.sync(id);
     this.d.log.info({ deployId: id, user }, 'deploy stop requested');
     return 'stopping';
   }
+
+  /** Who may withdraw a deploy that still waits for its gates: its requester, or someone holding one of the environment's sign-off roles. */
+  async checkMayWithdraw(id: string, user: string): Promise<DeployRecord> {
+    const record = await this.d.store.get(id);
+    if (!record) throw new ConflictError(`Deploy #${id} no longer exists.`);
+    if (record.status !== 'pending') {
+      throw new ConflictError(isFinal(record.status) ? `Deploy #${id} has already ended (${record.status}).` : `Deploy #${id} no longer waits for its gates (it is ${record.status}); stop it from its status message.`);
+    }
+    const signers = this.env(record)?.approvals?.roles ?? [];
+    // hasAnyRole([]) means "no restriction"; here no sign-off roles means only the requester.
+    if (user !== record.requestedBy && !(signers.length > 0 && (await this.d.roles.hasAnyRole(user, signers)))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'deploy.withdraw-refused', user, deployId: id, env: record.env }, this.d.now());
+      this.d.log.warn({ deployId: id, user }, 'withdraw refused: not allowed');
+      const who = signers.length ? ` or someone holding a sign-off role for ${record.env} (${signers.map((r) => roleLabel(this.d.config, r)).join(', ')})` : '';
+      throw new NotAuthorizedError(`Only <@${record.requestedBy}>${who} can withdraw deploy #${id}.`);
+    }
+    return record;
+  }
+
+  /** Withdraws a pending deploy with the reason given; said in the gate message's thread and in the deploy log. */
+  async withdraw(id: string, user: string, reason: string): Promise<DeployRecord> {
+    await this.checkMayWithdraw(id, user);
+    const at = this.d.now();
+    const { after, applied } = await updateApplied(this.d.store, id, (r) => {
+      if (r.status !== 'pending') return false;
+      r.status = 'cancelled';
+      r.cancelledBy = user;
+      r.finishedAt = at;
+      if (r.gates) r.gates.withdrawn = { user, reason, at };
+      for (const s of r.steps) if (s.status === 'pending') s.status = 'skipped';
+    }, (next) => [{ action: 'deploy.withdrawn', user, deployId: id, env: next.env, detail: reason }]);
+    if (!applied) {
+      throw new ConflictError(after.gates?.withdrawn ? `Deploy #${id} was already withdrawn by <@${after.gates.withdrawn.user}>.` : `Deploy #${id} no longer waits for its gates (it is ${after.status}); nothing was withdrawn.`);
+    }
+    this.d.log.info({ deployId: id, user }, 'deploy withdrawn');
+    await this.d.messenger.syncGate(id);
+    const text = `:no_entry_sign: <@${user}> withdrew deploy #${id} (\`${after.version}\` → ${after.env}, requested by <@${after.requestedBy}>): ${escapeMrkdwn(reason)}`;
+    try {
+      await this.d.slack.chat.postMessage({ channel: after.channel, ...(after.gates?.gateTs ? { thread_ts: after.gates.gateTs } : {}), text, unfurl_links: false });
+    } catch (err) {
+      this.d.log.warn({ deployId: id, err: (err as Error).message }, 'withdrawal not told in the thread');
+    }
+    await this.d.messenger.recordLog({
+      deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy,
+      status: 'cancelled', at, notes: [`withdrawn by <@${user}> before its gates were met: ${escapeMrkdwn(reason)}`, ...after.notes],
+    });
+    return after;
+  }
+}
+
+/**
+ * store.update that also says whether this call's change is the one that was stored. update() returns the very
+ * record it wrote, and the audit callback sees that record just before the write, so identity tells: a change
+ * that returned false, or lost to a final status, returns another object. The audit entries go into the same write.
+ */
+export async function updateApplied(
+  store: DeployStore, id: string, change: (record: DeployRecord) => void | false, auditOf?: (next: DeployRecord, previous: DeployRecord) => AuditEntry[],
+): Promise<{ after: DeployRecord; applied: boolean }> {
+  let written: DeployRecord | undefined;
+  const after = await store.update(id, change, {
+    audit: (next, previous) => {
+      written = next;
+      return auditOf?.(next, previous) ?? [];
+    },
+  });
+  return { after, applied: after === written };
 }

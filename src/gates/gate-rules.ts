@@ -24,6 +24,8 @@ export interface GateState {
   approvals: Approval[];
   expired: Array<Approval & { expiredAt: number }>;
   rejected?: { user: string; reason: string; at: number };
+  /** Withdrawn while pending (by its requester or an approver), with the reason they gave. */
+  withdrawn?: { user: string; reason: string; at: number };
   metAt?: number;
   /** The channel message that shows the checklist and sign-offs. */
   gateTs?: string;

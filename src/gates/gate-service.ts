@@ -1,10 +1,18 @@
-// Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each in the
-// audit trail), runs automatic checks, and starts the deploy exactly once when everything is met.
+// Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each audited in
+// the same atomic write as the change, so the trail holds only what took effect), runs automatic checks,
+// and starts the deploy exactly once when everything is met.
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
-import { audit, readDeployAudit, type DeployRecord } from '../deploys/deploy-store.js';
+import { audit, readDeployAudit, type AuditEntry, type DeployRecord } from '../deploys/deploy-store.js';
+import { updateApplied } from '../deploys/deploy-service.js';
 import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
+
+/**
+ * One change to a pending deploy's gates: returns the audit entries of what it did, or false when it changes
+ * nothing (then nothing is written). Returning nothing means "changed, nothing to audit".
+ */
+type GateMutation = (gates: GateState, record: DeployRecord, env: EnvironmentConfig) => AuditEntry[] | false | void;
 import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gate-rules.js';
 import { httpCheck } from '../steps/http-check.js';
 import { runCommand } from '../steps/run-command.js';
@@ -26,45 +34,51 @@ export class GateService {
   private async pending(id: string): Promise<{ record: DeployRecord; env: EnvironmentConfig; gates: GateState }> {
     const record = await this.d.store.get(id);
     if (!record?.gates) throw new ConflictError(`Deploy #${id} has no gates.`);
-    if (record.status !== 'pending') {
-      throw new ConflictError(record.gates.rejected ? `Deploy #${id} was rejected; nothing more to sign.` : `Deploy #${id} is no longer waiting for its gates (${record.status}).`);
-    }
+    if (record.status !== 'pending') throw new ConflictError(notPendingReason(record));
     return { record, env: this.env(record), gates: record.gates };
   }
 
   /**
    * Applies a change to a pending deploy's gates. Expired approvals are dropped first; when the change
    * completes the gates, the same atomic write moves the deploy to 'queued', so only one writer ever starts it.
+   * The audit entries (the change's own, expiries, gates.met) go into that same write. `applied` says whether
+   * this call's change is the one stored: false when the deploy left 'pending' first or the change did nothing.
    */
-  private async change(id: string, mutate: (gates: GateState, record: DeployRecord, env: EnvironmentConfig) => void): Promise<{ after: DeployRecord; expired: GateState['approvals'] }> {
+  private async change(id: string, mutate: GateMutation): Promise<{ after: DeployRecord; applied: boolean }> {
     const before = await this.d.store.get(id);
     if (!before) throw new ConflictError(`Deploy #${id} no longer exists.`);
     const env = this.env(before);
-    let expired: GateState['approvals'] = [];
     let started = false;
-    const after = await this.d.store.update(id, (r) => {
-      // May run more than once (a concurrent writer forces a retry): reset what the previous try decided.
+    let changed = false;
+    let entries: AuditEntry[] = [];
+    const { after, applied } = await updateApplied(this.d.store, id, (r) => {
+      // May run more than once (a concurrent writer forces a retry): each try decides afresh.
       started = false;
+      changed = false;
+      entries = [];
       if (r.status !== 'pending' || !r.gates) return false;
-      expired = dropExpired(env, r.gates, this.d.now());
-      mutate(r.gates, r, env);
+      const at = this.d.now();
+      const expired = dropExpired(env, r.gates, at);
+      entries = expired.map((e) => ({ action: 'approval.expired', user: e.user, deployId: id, env: env.name, detail: e.role }));
+      const did = mutate(r.gates, r, env);
+      changed = did !== false;
+      if (did) entries.push(...did);
+      if (!changed && expired.length === 0) return false;
       if (summarize(env, r.gates).met) {
-        const at = this.d.now();
         r.status = 'queued';
         r.queuedAt = at;
         r.gates.metAt = at;
         started = true;
+        entries.push({ action: 'gates.met', user: 'shipmate', deployId: id, env: env.name });
       }
-    });
-    for (const e of expired) await audit(this.d.redis, this.d.prefix, { action: 'approval.expired', user: e.user, deployId: id, env: after.env, detail: e.role }, this.d.now());
+    }, () => entries);
     // Only the one write that moved the deploy from pending to queued starts it.
-    if (started) await this.start(after);
-    else await this.d.messenger.syncGate(id);
-    return { after, expired };
+    if (applied && started) await this.start(after);
+    else if (applied) await this.d.messenger.syncGate(id);
+    return { after, applied: applied && changed };
   }
 
   private async start(record: DeployRecord): Promise<void> {
-    await audit(this.d.redis, this.d.prefix, { action: 'gates.met', user: 'shipmate', deployId: record.id, env: record.env }, this.d.now());
     await this.d.queues.enqueue(record.env, record.id);
     this.d.log.info({ deployId: record.id, env: record.env }, 'gates met; deploy queued');
     await this.d.messenger.sync(record.id);
@@ -76,7 +90,9 @@ export class GateService {
     const env = this.env(record);
     if (user === record.requestedBy) return true;
     if (await this.d.roles.mayDeploy(env, user)) return true;
-    return this.d.roles.hasAnyRole(user, env.approvals?.roles ?? []);
+    // hasAnyRole([]) means "no restriction": an environment without sign-off roles adds nobody here.
+    const signers = env.approvals?.roles ?? [];
+    return signers.length > 0 && this.d.roles.hasAnyRole(user, signers);
   }
 
   async tick(id: string, user: string, deltas: Array<{ id: string; checked: boolean }>): Promise<DeployRecord> {
@@ -89,12 +105,13 @@ export class GateService {
     const manual = deltas.filter((d) => known.has(d.id) && !known.get(d.id)?.check);
     if (manual.length === 0) throw new UserInputError('That item is ticked by an automatic check, not by hand. Use *Re-run checks* if it failed.');
     const at = this.d.now();
-    let changed: typeof manual = [];
-    const { after } = await this.change(id, (gates) => {
-      changed = manual.filter((d) => (gates.items[d.id]?.checked ?? false) !== d.checked); // a double click changes nothing
+    const { after, applied } = await this.change(id, (gates) => {
+      const changed = manual.filter((d) => (gates.items[d.id]?.checked ?? false) !== d.checked); // a double click changes nothing
+      if (changed.length === 0) return false;
       for (const d of changed) gates.items[d.id] = { checked: d.checked, by: user, at };
+      return changed.map((d) => ({ action: d.checked ? 'checklist.ticked' : 'checklist.unticked', user, deployId: id, env: env.name, detail: d.id }));
     });
-    for (const d of changed) await audit(this.d.redis, this.d.prefix, { action: d.checked ? 'checklist.ticked' : 'checklist.unticked', user, deployId: id, env: env.name, detail: d.id }, at);
+    if (!applied && after.status !== 'pending') throw new ConflictError(notPendingReason(after));
     return after;
   }
 
@@ -103,17 +120,24 @@ export class GateService {
     const held = await this.d.roles.rolesOf(user);
     let problem: string | undefined;
     const at = this.d.now();
-    const { after } = await this.change(id, (gates, r) => {
+    const { after, applied } = await this.change(id, (gates, r) => {
       problem = approvalProblem(env, gates, r.requestedBy, user, role, held, this.roleName);
-      if (!problem) gates.approvals.push({ user, role, at });
+      if (problem) return false;
+      gates.approvals.push({ user, role, at });
+      return [{ action: 'approval.given', user, deployId: id, env: env.name, detail: role }];
     });
-    if (problem) {
+    // Lost a race: another click met the gates, or the deploy was withdrawn or rejected in between.
+    if (!applied && after.status !== 'pending') throw new ConflictError(notPendingReason(after));
+    // Lost a race while the deploy still waits for its checklist: the approvals it needs are all in.
+    if (!applied && after.gates && summarize(env, after.gates).approvalsNeeded === 0 && held.has(role)) {
+      throw new ConflictError(`${approvedBy(after)} — deploy #${id} needs no more sign-offs (it still waits for its checklist).`);
+    }
+    if (!applied) {
       await audit(this.d.redis, this.d.prefix, { action: 'approval.refused', user, deployId: id, env: env.name, detail: `${role}: ${problem}` }, at);
       this.d.log.warn({ deployId: id, user, role, reason: problem }, 'approval refused');
       const unauthorized = !held.has(role) || (user === record.requestedBy && !env.approvals?.allowRequester);
-      throw unauthorized ? new NotAuthorizedError(problem) : new ConflictError(problem);
+      throw unauthorized ? new NotAuthorizedError(problem ?? 'Not allowed.') : new ConflictError(problem ?? `Deploy #${id} did not take that approval; try again.`);
     }
-    await audit(this.d.redis, this.d.prefix, { action: 'approval.given', user, deployId: id, env: env.name, detail: role }, at);
     if (env.approvals?.expiresAfter && after.status === 'pending') await this.d.queues.scheduleGateJob({ kind: 'expire', deployId: id }, env.approvals.expiresAfter + 50, `${id}-${user}-${at}`);
     return after;
   }
@@ -131,15 +155,14 @@ export class GateService {
   async reject(id: string, user: string, reason: string): Promise<DeployRecord> {
     await this.checkMayReject(id, user);
     const at = this.d.now();
-    const after = await this.d.store.update(id, (r) => {
+    const { after, applied } = await updateApplied(this.d.store, id, (r) => {
       if (r.status !== 'pending' || !r.gates) return false;
       r.gates.rejected = { user, reason, at };
       r.status = 'rejected';
       r.finishedAt = at;
       for (const s of r.steps) s.status = 'skipped';
-    });
-    if (after.status !== 'rejected' || after.gates?.rejected?.user !== user) throw new ConflictError(`Deploy #${id} is no longer waiting for its gates.`);
-    await audit(this.d.redis, this.d.prefix, { action: 'deploy.rejected', user, deployId: id, env: after.env, detail: reason }, at);
+    }, (next) => [{ action: 'deploy.rejected', user, deployId: id, env: next.env, detail: reason }]);
+    if (!applied) throw new ConflictError(notPendingReason(after));
     await this.d.messenger.syncGate(id);
     await this.d.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.d.redis, this.d.prefix, id))] });
     try {
@@ -150,8 +173,15 @@ export class GateService {
     return after;
   }
 
-  async setPage(id: string, page: number): Promise<void> {
+  /** Turns the gate message to another checklist page: it is everyone's message, so only those who can act on it may. */
+  async setPage(id: string, user: string, page: number): Promise<void> {
+    const { record, env } = await this.pending(id);
+    if (!(await this.mayTick(record, user))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'page.refused', user, deployId: id, env: env.name }, this.d.now());
+      throw new NotAuthorizedError(`Only those who can act on deploy #${id} (its requester, ${env.name}'s deployers and sign-off roles) can turn its checklist pages; the message stays as it is.`);
+    }
     await this.change(id, (gates) => {
+      if (gates.page === page) return false;
       gates.page = Math.max(0, page);
     });
   }
@@ -207,7 +237,7 @@ export class GateService {
   async expire(id: string): Promise<void> {
     const record = await this.d.store.get(id);
     if (record?.status !== 'pending') return;
-    await this.change(id, () => undefined);
+    await this.change(id, () => false);
   }
 
   /** Tells the approvers: a DM each, or one mention of the roles' user groups in the channel. */
@@ -242,33 +272,51 @@ export class GateService {
     if (!record) throw new ConflictError(`Deploy #${id} no longer exists.`);
     const env = this.env(record);
     const rule = env.postDeploySignoff;
+    const signedBy = (r: DeployRecord) => new ConflictError(`Deploy #${id} was already signed off by <@${r.gates?.postDeploySignoff?.user}>.`);
     if (!rule) throw new ConflictError(`Deploys to ${env.name} need no sign-off after deploy.`);
     if (record.status !== 'succeeded') throw new ConflictError(`Deploy #${id} did not succeed, so there is nothing to sign off.`);
+    if (record.gates?.postDeploySignoff) throw signedBy(record);
     if (!(await this.d.roles.hasAnyRole(user, [rule.role]))) {
       await audit(this.d.redis, this.d.prefix, { action: 'signoff.refused', user, deployId: id, env: env.name }, this.d.now());
       throw new NotAuthorizedError(`Only ${rule.label ?? this.roleName(rule.role)} can sign off deploy #${id}.`);
     }
     const at = this.d.now();
-    const after = await this.d.store.update(id, (r) => {
+    const { after, applied } = await updateApplied(this.d.store, id, (r) => {
+      if (r.gates?.postDeploySignoff) return false;
       r.gates ??= { items: {}, approvals: [], expired: [], page: 0 };
-      if (r.gates.postDeploySignoff) return false;
       r.gates.postDeploySignoff = { user, role: rule.role, at };
-    });
-    if (after.gates?.postDeploySignoff?.user !== user || after.gates.postDeploySignoff.at !== at) {
-      throw new ConflictError(`Deploy #${id} was already signed off by <@${after.gates?.postDeploySignoff?.user}>.`);
-    }
-    await audit(this.d.redis, this.d.prefix, { action: 'signoff.given', user, deployId: id, env: env.name, detail: rule.role }, at);
+    }, () => [{ action: 'signoff.given', user, deployId: id, env: env.name, detail: rule.role }]);
+    // A double click: only the click whose write was stored records, posts and audits the sign-off.
+    if (!applied) throw signedBy(after);
     await this.d.messenger.sync(id);
     await this.d.messenger.recordSignoff(after, `${rule.label ?? this.roleName(rule.role)} sign-off by <@${user}>`);
     return after;
   }
 }
 
+function approvedBy(r: DeployRecord): string {
+  return `Already approved by ${[...new Set((r.gates?.approvals ?? []).map((a) => `<@${a.user}>`))].join(' and ')}`;
+}
+
+/** Why a gate action on a deploy that is no longer pending does nothing, said to the person who clicked. */
+export function notPendingReason(r: DeployRecord): string {
+  const g = r.gates;
+  if (g?.rejected) return `Deploy #${r.id} was rejected by <@${g.rejected.user}>; nothing more to sign.`;
+  if (g?.withdrawn) return `Deploy #${r.id} was withdrawn by <@${g.withdrawn.user}>; nothing more to sign.`;
+  if (g?.metAt) {
+    return g.approvals.length
+      ? `${approvedBy(r)} — deploy #${r.id} needs no more sign-offs (it is ${r.status}).`
+      : `Deploy #${r.id} needs nothing more: its gates were met and it is ${r.status}.`;
+  }
+  if (r.cancelledBy) return `Deploy #${r.id} was cancelled by <@${r.cancelledBy}>; nothing more to sign.`;
+  return `Deploy #${r.id} is no longer waiting for its gates (${r.status}).`;
+}
+
 /** Refused attempts on this deploy (approvals, ticks, rejections, sign-offs), for its log entry. */
 export async function refusalNotes(redis: Redis, prefix: string, deployId: string): Promise<string[]> {
   const refused = (await readDeployAudit(redis, prefix, deployId)).filter((e) => e.action.endsWith('.refused'));
   if (refused.length === 0) return [];
-  const what = (action: string) => action.replace(/\.refused$/, '').replace('checklist', 'tick').replace('approval', 'approve').replace('rejection', 'reject');
+  const what = (action: string) => action.replace(/\.refused$/, '').replace('checklist', 'tick').replace('approval', 'approve').replace('rejection', 'reject').replace(/^page$/, 'turn a page');
   return [`refused: ${refused.slice(0, 10).map((e) => `${what(e.action)} by <@${e.user}>`).join(', ')}${refused.length > 10 ? ` and ${refused.length - 10} more` : ''}`];
 }
 

@@ -7,6 +7,7 @@ import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js'
 import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
 import type { StandinMessage } from '../../playground/slack-standin/server.js';
 import { CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { withdrawVia } from '../helpers/interactions.js';
 
 const YAML = `
 roles:
@@ -128,8 +129,9 @@ describe('checklist and approvals', () => {
     expect(bot.statusMessage(id)).toBeUndefined(); // nothing runs before the gates are met
 
     // approvers were told by DM (not the requester, who also holds Tech Lead)
-    const dms = bot.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text ?? '').includes(`sign-off on deploy #${id}`));
-    expect(dms.map((c) => c.args.channel).sort()).toEqual(['U0PRIYA', 'U0SAM', 'U0TARA']);
+    const dmsTo = () => bot.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text ?? '').includes(`sign-off on deploy #${id}`)).map((c) => c.args.channel).sort();
+    await eventually(() => dmsTo().length >= 3, 5_000, 'the approvers’ DMs'); // sent after the ack, one by one
+    expect(dmsTo()).toEqual(['U0PRIYA', 'U0SAM', 'U0TARA']);
 
     // two people tick different items at the same moment, from the same view of the message
     const [a, b] = await Promise.all([bot.tick(gate, 'backups', 'U0BOB'), bot.tick(gate, 'capacity', 'U0TARA')]);
@@ -208,9 +210,9 @@ describe('checklist and approvals', () => {
     expect(() => bot.tick(gate, 'ci', 'U0BOB')).toThrow(/no checkbox/);
     await bot.click(gate, ACTIONS.rerunChecks, 'U0BOB');
     await eventually(async () => (await readAudit(bot.shipmate.deps.redis, bot.prefix)).filter((e) => e.deployId === id && e.action === 'checklist.auto-failed').length === 2, 10_000, 'the re-run');
-    await bot.click(await freshGate(id), ACTIONS.cancelDeploy, 'U0ALICE');
+    await withdrawVia(bot, await freshGate(id), id, 'U0ALICE', 'CI is red; a fixed build follows');
     await eventually(async () => (await record(id)).status === 'cancelled');
-    await freshGate(id, (t) => t.includes('Cancelled'));
+    await freshGate(id, (t) => t.includes('*Withdrawn* by <@U0ALICE>') && t.includes('CI is red; a fixed build follows'));
   });
 
   it('approvals expire after the configured time, and the message says so', async () => {

@@ -1,6 +1,6 @@
 // The playground in headless Chromium (Debian's chromium, driven by playwright-core), on the default shipmate.yml:
 // slash commands typed in the page, live status messages, a confirm dialog, threads, the deploy log, the App Home,
-// and — when they exist — production gates (checklist + two approvals) and /rollback; then what a newcomer meets:
+// and — when they exist — production gates (checklist + two approvals) and /rollback (with its confirmation); then what a newcomer meets:
 // help replies, a demo deploy that fails, a refused user, and the page at 390, 820 and 1280 px. Screenshots go to SHOTS.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
@@ -249,7 +249,7 @@ describe('playground in a browser', () => {
 
   // Needs /rollback (skipped until it is a registered command) and the gates. Production first gets a second
   // version (through dev and staging, promotion rules), then /rollback prod puts v1.0.0 back.
-  it.skipIf(!HAVE_CHROMIUM || !ROLLBACK_READY || !GATES_READY)('/rollback prod answers privately and rolls production back', async () => {
+  it.skipIf(!HAVE_CHROMIUM || !ROLLBACK_READY || !GATES_READY)('/rollback prod asks privately, and [Roll back] rolls production back', async () => {
     await actAs('U0DEMOALEX');
     await openChannel('releases');
     for (const env of ['dev', 'staging']) {
@@ -262,7 +262,13 @@ describe('playground in a browser', () => {
 
     await actAs('U0DEMOALEX');
     await type('/rollback prod');
+    // It asks first, privately; the answer replaces the question.
+    const question = ephemeral(/Roll back production from v1\.1\.0 to v1\.0\.0\?/);
+    await question.waitFor();
+    shots.push(await shot('rollback-confirm'));
+    await question.getByRole('button', { name: 'Roll back' }).click();
     await ephemeral(/Rolling production back to v1\.0\.0/).waitFor();
+    expect(await page.getByTestId('message-list').getByText('Roll back production from v1.1.0 to v1.0.0?').count()).toBe(0);
     // A rollback runs like a deploy, without the gates: a status message that ends Succeeded.
     const status = headed(/Rollback #\d+ · production back to v1\.0\.0/);
     await status.waitFor();

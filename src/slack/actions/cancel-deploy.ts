@@ -1,22 +1,15 @@
-// The Cancel/Stop button on a deploy's status message.
-import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { audit } from '../../deploys/deploy-store.js';
+// The Cancel/Stop button on a deploy's status message (queued or running deploys). The service checks who
+// may and audits what took effect; a refusal or a late click gets a private reply.
+import { parseDeployId } from '../../../blocks/action-ids.js';
 import type { Deps } from '../../deps.js';
-import { replyForError } from '../../core/errors.js';
+import { UserInputError } from '../../core/errors.js';
+import { actionListener } from './guard.js';
 
 export function createCancelDeployAction(deps: Deps) {
-  return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
-    await ack();
-    const user = body.user.id;
-    const deployId = action.value ?? '';
-    const log = deps.log.child({ action: 'cancel', user, deployId });
-    try {
-      const result = await deps.deploys.cancel(deployId, user);
-      await audit(deps.redis, deps.prefix, { action: result === 'cancelled' ? 'deploy.cancelled' : 'deploy.stop-requested', user, deployId });
-      log.info({ result }, 'cancel handled');
-    } catch (err) {
-      await audit(deps.redis, deps.prefix, { action: 'deploy.cancel-refused', user, deployId, detail: (err as Error).message });
-      await respond({ response_type: 'ephemeral', replace_original: false, text: replyForError(err) });
-    }
-  };
+  return actionListener(deps, 'cancel', async ({ action }, { user, log }) => {
+    const deployId = parseDeployId(action.type === 'button' ? action.value : undefined);
+    if (!deployId) throw new UserInputError('That Cancel button does not name a deploy; use the one on the deploy’s latest status message.');
+    const result = await deps.deploys.cancel(deployId, user);
+    log.info({ deployId, result }, 'cancel handled');
+  });
 }

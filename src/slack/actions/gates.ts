@@ -1,51 +1,58 @@
-// Listeners for the gate message and App Home: checklist ticks, approvals, the reject modal, paging,
-// re-running checks and the post-deploy sign-off. Each acks at once, then does the work.
-import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
-import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS, deployIdFromBlockId, parseApproveValue } from '../../../blocks/action-ids.js';
-import { rejectModal } from '../../../blocks/gate-message.js';
+// Listeners for the gate message and App Home: checklist ticks, approvals, the reject and withdraw modals,
+// paging, re-running checks and the post-deploy sign-off. Each acks at once (guard.ts), then does the work.
+import type { App } from '@slack/bolt';
+import {
+  ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS, WITHDRAW_REASON_BLOCK, WITHDRAW_REASON_INPUT,
+  deployIdFromBlockId, parseApproveValue, parseDeployId, parsePageValue,
+} from '../../../blocks/action-ids.js';
+import { rejectModal, withdrawModal } from '../../../blocks/gate-message.js';
 import type { Deps } from '../../deps.js';
-import { NotAuthorizedError, UserInputError, replyForError } from '../../core/errors.js';
+import { UserInputError } from '../../core/errors.js';
+import type { DeployRecord } from '../../deploys/deploy-store.js';
 import { checkboxDelta } from '../../gates/gate-rules.js';
-import { publishHome } from '../home.js';
-
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+import { actionListener, inlineError, viewListener, type ActionArgs, type ViewArgs, type ViewOutcome } from './guard.js';
 
 interface ShownBlock {
   block_id?: string;
   elements?: Array<{ action_id?: string; initial_options?: Array<{ value?: string }> }>;
 }
 
-/** Runs an action's work; errors become a private note to the clicker; a click from the Home tab refreshes it. */
-function guarded(deps: Deps, name: string, work: (args: ActionArgs, user: string) => Promise<void>) {
-  return async (args: ActionArgs): Promise<void> => {
-    await args.ack();
-    const user = args.body.user.id;
-    const log = deps.log.child({ action: name, user });
-    try {
-      await work(args, user);
-    } catch (err) {
-      if (err instanceof NotAuthorizedError) log.warn({ reason: err.message }, 'action refused: not authorized');
-      else if (!(err instanceof UserInputError)) log.info({ reason: (err as Error).message }, 'action refused');
-      await tell(deps, args, replyForError(err));
-    }
-    if (args.body.view?.type === 'home') await publishHome(deps, user);
-  };
+/** The deploy id a button carries, or a clear refusal. */
+function buttonDeployId(args: ActionArgs): string {
+  const id = parseDeployId(args.action.type === 'button' ? args.action.value : undefined);
+  if (!id) throw new UserInputError('That button does not name a deploy; use the latest gate message.');
+  return id;
 }
 
-async function tell(deps: Deps, args: ActionArgs, text: string): Promise<void> {
-  try {
-    if (args.body.response_url) await args.respond({ response_type: 'ephemeral', replace_original: false, text });
-    else await deps.slack.chat.postMessage({ channel: args.body.user.id, text });
-  } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, 'could not tell the user');
-  }
+/**
+ * A modal that asks why (reject, withdraw): a short reason keeps the modal open with a hint; so does a refusal
+ * (said under the input); otherwise the modal closes and `act` runs after the ack.
+ */
+function reasonSubmission(
+  block: string, input: string,
+  check: (deployId: string, user: string) => Promise<unknown>,
+  act: (deployId: string, user: string, reason: string) => Promise<unknown>,
+) {
+  return async ({ view }: ViewArgs, { user }: { user: string }): Promise<ViewOutcome> => {
+    const deployId = parseDeployId(view.private_metadata);
+    if (!deployId) throw new UserInputError('That form does not belong to a deploy any more; nothing was changed.');
+    const value = (view.state.values[block]?.[input] as { value?: unknown } | undefined)?.value;
+    const reason = (typeof value === 'string' ? value : '').trim();
+    if (reason.length < 5) return { errors: { [block]: 'Say why in a few words, so the requester knows what to fix.' } };
+    try {
+      await check(deployId, user);
+    } catch (err) {
+      return { errors: { [block]: inlineError(err) } };
+    }
+    return { after: async () => void (await act(deployId, user, reason)) };
+  };
 }
 
 export function registerGateActions(app: App, deps: Deps): void {
   app.action(
     ACTIONS.tickChecklist,
-    guarded(deps, 'tick', async ({ body, action }, user) => {
-      if (action.type !== 'checkboxes') return;
+    actionListener(deps, 'tick', async ({ body, action }, { user }) => {
+      if (action.type !== 'checkboxes') throw new UserInputError('That checklist click did not come from a checkbox.');
       const deployId = deployIdFromBlockId(action.block_id);
       if (!deployId) throw new UserInputError('That checklist no longer belongs to a deploy.');
       // What the clicker saw: the element's initial options in their copy of the message (or Home view).
@@ -60,7 +67,7 @@ export function registerGateActions(app: App, deps: Deps): void {
 
   app.action(
     new RegExp(`^${ACTIONS.approve}:`),
-    guarded(deps, 'approve', async ({ action }, user) => {
+    actionListener(deps, 'approve', async ({ action }, { user }) => {
       const parsed = action.type === 'button' ? parseApproveValue(action.value) : undefined;
       if (!parsed) throw new UserInputError('That approval button is not one of mine.');
       await deps.gates.approve(parsed.deployId, user, parsed.role);
@@ -69,53 +76,50 @@ export function registerGateActions(app: App, deps: Deps): void {
 
   app.action(
     ACTIONS.reject,
-    guarded(deps, 'reject', async ({ action, body, client }, user) => {
-      const deployId = action.type === 'button' ? (action.value ?? '') : '';
-      const record = await deps.gates.checkMayReject(deployId, user);
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(record, VIEWS.rejectReason, REJECT_REASON_BLOCK, REJECT_REASON_INPUT) });
+    actionListener(deps, 'reject', async (args, { user }) => {
+      const record = await deps.gates.checkMayReject(buttonDeployId(args), user);
+      await args.client.views.open({ trigger_id: args.body.trigger_id, view: rejectModal(record, VIEWS.rejectReason, REJECT_REASON_BLOCK, REJECT_REASON_INPUT) });
     }),
   );
 
-  app.view(VIEWS.rejectReason, async ({ ack, body, view }: SlackViewMiddlewareArgs & AllMiddlewareArgs) => {
-    const reason = (view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_INPUT]?.value ?? '').trim();
-    if (reason.length < 5) {
-      await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: 'Say why in a few words, so the requester knows what to fix.' } });
-      return;
-    }
-    const user = body.user.id;
-    try {
-      await deps.gates.checkMayReject(view.private_metadata, user);
-    } catch (err) {
-      await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: replyForError(err).replace(/^:[a-z_]+: /, '').slice(0, 150) } });
-      return;
-    }
-    await ack();
-    try {
-      await deps.gates.reject(view.private_metadata, user, reason);
-    } catch (err) {
-      await deps.slack.chat.postMessage({ channel: user, text: replyForError(err) }).catch(() => undefined);
-    }
-  });
+  app.view(
+    VIEWS.rejectReason,
+    viewListener(deps, 'reject', reasonSubmission(REJECT_REASON_BLOCK, REJECT_REASON_INPUT, (id, user) => deps.gates.checkMayReject(id, user), (id, user, reason) => deps.gates.reject(id, user, reason))),
+  );
+
+  app.action(
+    ACTIONS.withdrawDeploy,
+    actionListener(deps, 'withdraw', async (args, { user }) => {
+      const record: DeployRecord = await deps.deploys.checkMayWithdraw(buttonDeployId(args), user);
+      await args.client.views.open({ trigger_id: args.body.trigger_id, view: withdrawModal(record, VIEWS.withdrawReason, WITHDRAW_REASON_BLOCK, WITHDRAW_REASON_INPUT) });
+    }),
+  );
+
+  app.view(
+    VIEWS.withdrawReason,
+    viewListener(deps, 'withdraw', reasonSubmission(WITHDRAW_REASON_BLOCK, WITHDRAW_REASON_INPUT, (id, user) => deps.deploys.checkMayWithdraw(id, user), (id, user, reason) => deps.deploys.withdraw(id, user, reason))),
+  );
 
   app.action(
     new RegExp(`^${ACTIONS.gatePage}:`),
-    guarded(deps, 'page', async ({ action }) => {
-      const [deployId, page] = (action.type === 'button' ? (action.value ?? '') : '').split(':');
-      if (deployId && page) await deps.gates.setPage(deployId, Number(page));
+    actionListener(deps, 'page', async ({ action }, { user }) => {
+      const parsed = parsePageValue(action.type === 'button' ? action.value : undefined);
+      if (!parsed) throw new UserInputError('That page button does not name a deploy and a page.');
+      await deps.gates.setPage(parsed.deployId, user, parsed.page);
     }),
   );
 
   app.action(
     ACTIONS.rerunChecks,
-    guarded(deps, 'rerun-checks', async ({ action }, user) => {
-      if (action.type === 'button' && action.value) await deps.gates.rerunChecks(action.value, user);
+    actionListener(deps, 'rerun-checks', async (args, { user }) => {
+      await deps.gates.rerunChecks(buttonDeployId(args), user);
     }),
   );
 
   app.action(
     ACTIONS.postDeploySignoff,
-    guarded(deps, 'post-deploy-signoff', async ({ action }, user) => {
-      if (action.type === 'button' && action.value) await deps.gates.postDeploySignoff(action.value, user);
+    actionListener(deps, 'post-deploy-signoff', async (args, { user }) => {
+      await deps.gates.postDeploySignoff(buttonDeployId(args), user);
     }),
   );
 }

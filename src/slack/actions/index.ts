@@ -1,13 +1,19 @@
-// Registers the listeners for buttons and other interactive components.
+// Registers the listeners for buttons and other interactive components, behind one guard that refuses
+// malformed or unknown payloads before any listener sees them.
 import type { App } from '@slack/bolt';
 import { ACTIONS } from '../../../blocks/action-ids.js';
 import type { Deps } from '../../deps.js';
 import { registerHome } from '../home.js';
 import { createCancelDeployAction } from './cancel-deploy.js';
 import { registerGateActions } from './gates.js';
+import { payloadGuard } from './guard.js';
+import { registerRollbackActions } from './rollback.js';
 
 export function registerActions(app: App, deps: Deps): void {
+  // Global middleware runs before every listener (slash commands included), whatever the registration order.
+  app.use(payloadGuard(deps));
   app.action(ACTIONS.cancelDeploy, createCancelDeployAction(deps));
   registerGateActions(app, deps);
+  registerRollbackActions(app, deps);
   registerHome(app, deps);
 }
