@@ -236,20 +236,10 @@ export class DeployService {
   }
 }
 
-/**
- * store.update that also says whether this call's change is the one that was stored. update() returns the very
- * record it wrote, and the audit callback sees that record just before the write, so identity tells: a change
- * that returned false, or lost to a final status, returns another object. The audit entries go into the same write.
- */
+/** store.update that also says whether this call's change is the one that was stored; its audit entries go into the same write. */
 export async function updateApplied(
   store: DeployStore, id: string, change: (record: DeployRecord) => void | false, auditOf?: (next: DeployRecord, previous: DeployRecord) => AuditEntry[],
 ): Promise<{ after: DeployRecord; applied: boolean }> {
-  let written: DeployRecord | undefined;
-  const after = await store.update(id, change, {
-    audit: (next, previous) => {
-      written = next;
-      return auditOf?.(next, previous) ?? [];
-    },
-  });
-  return { after, applied: after === written };
+  const { record, applied } = await store.updateApplied(id, change, { audit: auditOf });
+  return { after: record, applied };
 }

@@ -269,13 +269,18 @@ export class DeployStore {
    * longer owns the deploy throws FencedError.
    */
   async update(id: string, change: (record: DeployRecord) => void | false, opts: UpdateOptions = {}): Promise<DeployRecord> {
+    return (await this.updateApplied(id, change, opts)).record;
+  }
+
+  /** update(), also saying whether this call's change is the one that was stored (false: dropped or refused). */
+  async updateApplied(id: string, change: (record: DeployRecord) => void | false, opts: UpdateOptions = {}): Promise<{ record: DeployRecord; applied: boolean }> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = await this.get(id);
       if (!current) throw new Error(`deploy ${id} not found`);
       if (opts.fence !== undefined && current.runToken !== opts.fence) throw new FencedError(id);
       const next = structuredClone(current);
-      if (change(next) === false) return current;
-      if (isFinal(current.status) && next.status !== current.status) return current;
+      if (change(next) === false) return { record: current, applied: false };
+      if (isFinal(current.status) && next.status !== current.status) return { record: current, applied: false };
       next.rev = current.rev + 1;
       const entries = (opts.audit?.(next, current) ?? []).map((e) => auditFields(e, this.now(), this.mask));
       // What is stored (and returned, so callers render what Redis holds) is the masked record.
@@ -286,10 +291,10 @@ export class DeployStore {
       );
       if (ok === 1) {
         if (isFinal(stored.status)) await this.redis.srem(this.key('active'), id);
-        return stored;
+        return { record: stored, applied: true };
       }
       if (ok === -1) throw new FencedError(id);
-      if (ok === -2) return (await this.get(id)) ?? current;
+      if (ok === -2) return { record: (await this.get(id)) ?? current, applied: false };
     }
     throw new Error(`deploy ${id}: too many concurrent updates`);
   }

@@ -126,7 +126,7 @@ describe('/rollback', () => {
     const bot = useBot();
     for (const v of ['v1', 'v2']) await waitForEnd(bot, idFrom((await bot.command('/deploy', `staging ${v}`, 'U0ALICE')).json.text));
     const refused = await bot.command('/rollback', 'staging', 'U0TARA');
-    expect(refused.json.text).toContain('You may not roll back staging: that needs the engineers role');
+    expect(refused.json.text).toContain('You may not roll back staging: that needs the Engineers role');
     // Alice asks; someone else's click on her question (only a forged request could do it) is refused too
     const ask = await bot.command('/rollback', 'staging', 'U0ALICE');
     expect(ask.json.text).toBe('Roll back staging from v2 to v1?');
