@@ -395,8 +395,13 @@ describe('playground in a browser', () => {
       await page.setViewportSize({ width: 1400, height: 900 });
     }
     await actAs('U0DEMOALEX');
+    // Withdraw asks for the reason in a modal, which is its confirmation.
     await gate.getByRole('button', { name: 'Withdraw' }).click();
-    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Withdraw' }).click();
+    const modal = page.getByTestId('modal');
+    await modal.waitFor();
+    await modal.getByTestId('input-block').locator('input, textarea').first().fill('only here to try narrow windows');
+    await modal.getByTestId('modal-submit').click();
+    await modal.waitFor({ state: 'detached' });
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 });
