@@ -63,7 +63,7 @@ export class Tally {
       survived: this.tried - this.lostItems.length,
       lost: this.lostItems.length,
       ...(note ? { note } : {}),
-      ...(this.lostItems.length ? { examples: this.lostItems.slice(0, 8).map((e) => (e.length > 400 ? `${e.slice(0, 397)}…` : e)) } : {}),
+      ...(this.lostItems.length ? { examples: this.lostItems.slice(0, 20).map((e) => (e.length > 400 ? `${e.slice(0, 397)}…` : e)) } : {}),
     };
   }
 
