@@ -85,7 +85,10 @@ it(ROWS.workerKill, async ({ task }) => {
 
   const tally = new Tally('workerKill');
   for (const d of deploys) tally.check(`deploy #${d.id} (${d.env}${hit.has(d.id) ? ', worker killed' : ''})`, await deployProblems(app, marks, d, deploys, firstFinal, { deployLogChannel: 'C0DEPLOYLOG' }));
-  const statuses = (await store.getMany(deploys.map((d) => d.id))).reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+  const ended = await store.getMany(deploys.map((d) => d.id));
+  // A deploy that failed here failed because of a kill, not a step: say why, for whoever reads the run.
+  for (const r of ended.filter((x) => x.status === 'failed')) console.log(`deploy #${r.id} failed: ${r.error}`);
+  const statuses = ended.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   const row = tally.record(task, `${DEPLOYS} deploys, ${pool.kills} kills hitting ${hit.size}; ended ${Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(', ')}; seed ${SEED}`);
   expect(row.lost, lostMessage(row)).toBe(0);
 }, 240_000);
