@@ -10,7 +10,8 @@ export type { ResponseUrlContext } from './response-urls.js';
 export type { ChangeEvent, StandinChannel, StandinMessage, StandinUser, StandinUserGroup, StandinView } from './store.js';
 
 export interface RecordedCall { method: string; args: Record<string, unknown>; at: number; response: Record<string, unknown>; status: number }
-export interface Failure { status?: number; retryAfter?: number; error?: string }
+/** A fault for the next call(s): an HTTP status, a 429 with Retry-After, a Slack error, and/or a delay (`delayMs` alone: a slow but normal answer). */
+export interface Failure { status?: number; retryAfter?: number; error?: string; delayMs?: number }
 
 export interface SlackStandinOptions {
   port?: number;
@@ -121,6 +122,11 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     const error = f.error ?? (status === 429 ? 'ratelimited' : status >= 500 ? 'fatal_error' : 'internal_error');
     return { status, body: { ok: false, error }, headers: retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {} };
   };
+  /** Waits out a fault's delay; true when the fault is only a delay (the call is then answered normally). */
+  const slowOnly = async (f: Failure | undefined): Promise<boolean> => {
+    if (f?.delayMs) await new Promise((ok) => setTimeout(ok, f.delayMs));
+    return f !== undefined && f.status === undefined && f.retryAfter === undefined && f.error === undefined;
+  };
   const record = (method: string, args: Record<string, unknown>, status: number, response: Record<string, unknown>) => {
     const call: RecordedCall = { method, args, at: Date.now(), response, status };
     calls.push(call);
@@ -154,7 +160,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
           return send(res, 400, { ok: false, error: 'invalid_payload' });
         }
         const f = takeFailure('response_url');
-        const out = f ? failureReply(f) : { ...responseUrls.handle(responseId, body), headers: {} };
+        const out = f && !(await slowOnly(f)) ? failureReply(f) : { ...responseUrls.handle(responseId, body), headers: {} };
         record('response_url', { id: responseId, ...body }, out.status, out.body);
         return send(res, out.status, out.body, out.headers);
       }
@@ -173,7 +179,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       delete args.token;
 
       const f = takeFailure(method);
-      if (f) {
+      if (f && !(await slowOnly(f))) {
         const out = failureReply(f);
         record(method, args, out.status, out.body);
         return send(res, out.status, out.body, out.headers);
