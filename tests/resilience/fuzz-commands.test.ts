@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { refProblem } from '../../src/deploys/refs.js';
+import { refProblem } from '../../src/core/refs.js';
 import { startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 import { FuzzDriver, INTERNAL_ERROR, commandRequest, short, type Outcome } from './fuzz-bot.js';
 import { ROWS, Tally, lostMessage } from './table.js';

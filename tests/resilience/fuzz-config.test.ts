@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, parseConfig, type Config } from '../../src/core/config.js';
-import { refProblem } from '../../src/deploys/refs.js';
+import { refProblem } from '../../src/core/refs.js';
 import { ROWS, Tally, lostMessage } from './table.js';
 
 const SEED = Number(process.env.RESILIENCE_SEED ?? 8);
