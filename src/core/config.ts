@@ -11,7 +11,13 @@ import { templateProblems } from './template.js';
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
 export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return Math.round(value * 1000);
-  const parsed = ms(value as ms.StringValue);
+  // ms() throws on an empty or very long string instead of answering "not a duration".
+  let parsed: number | undefined;
+  try {
+    parsed = value.trim() && value.length <= 100 ? ms(value as ms.StringValue) : undefined;
+  } catch {
+    parsed = undefined;
+  }
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
     ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30s, 10m, 2h)` });
     return z.NEVER;
@@ -256,7 +262,7 @@ export class ConfigError extends Error {
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in every string of the parsed file. */
-function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[]): unknown {
+function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[], seen = new Set<object>()): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
       const found = env[name];
@@ -266,9 +272,15 @@ function expandEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[]): u
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v) => expandEnv(v, env, missing));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing)]));
+    // A YAML alias may point at its own ancestor (`a: &a [*a]`): a cycle no config can mean.
+    if (seen.has(value)) throw new ConfigError('', ['a YAML alias refers to a value that contains it (a cycle)']);
+    seen.add(value);
+    const out = Array.isArray(value)
+      ? value.map((v) => expandEnv(v, env, missing, seen))
+      : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, missing, seen)]));
+    seen.delete(value);
+    return out;
   }
   return value;
 }
@@ -295,7 +307,13 @@ export function parseConfig(text: string, file = 'shipmate.yml', env: NodeJS.Pro
     throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
   }
   const missing: string[] = [];
-  const expanded = expandEnv(raw, env, missing);
+  let expanded: unknown;
+  try {
+    expanded = expandEnv(raw, env, missing);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(file, err.problems);
+    throw err;
+  }
   if (missing.length > 0) {
     throw new ConfigError(file, [...new Set(missing)].map((name) => `environment variable ${name} is not set (write \${${name}:-default} for a default)`));
   }

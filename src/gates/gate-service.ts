@@ -226,7 +226,10 @@ export class GateService {
 
   async rerunChecks(id: string, user: string): Promise<void> {
     const { record } = await this.pending(id);
-    if (!(await this.mayTick(record, user))) throw new NotAuthorizedError(`You may not re-run the checks of deploy #${id}.`);
+    if (!(await this.mayTick(record, user))) {
+      await audit(this.d.redis, this.d.prefix, { action: 'checks.rerun-refused', user, deployId: id, env: record.env }, this.d.now());
+      throw new NotAuthorizedError(`You may not re-run the checks of deploy #${id}.`);
+    }
     await this.change(id, (gates) => {
       for (const [itemId, s] of Object.entries(gates.items)) if (s.auto && !s.checked) gates.items[itemId] = { ...s, checking: true };
     });

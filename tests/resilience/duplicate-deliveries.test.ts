@@ -3,7 +3,7 @@
 // effect: one deploy, one gate message, one round of DMs, one approval, one audit entry, one modal, one
 // log entry. A person typing the same /deploy twice gets "already requested" instead of a second request.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS } from '../../blocks/action-ids.js';
+import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS, WITHDRAW_REASON_BLOCK, WITHDRAW_REASON_INPUT } from '../../blocks/action-ids.js';
 import { readDeployAudit } from '../../src/deploys/deploy-store.js';
 import { slashCommandBody, viewSubmissionBody } from '../../playground/slack-standin/requests.js';
 import type { StandinMessage } from '../../playground/slack-standin/server.js';
@@ -96,10 +96,15 @@ it(ROWS.duplicates, async ({ task }) => {
   }
   {
     const before = (await records()).length;
+    // /rollback only asks ("Roll back staging from … to …?"); the [Roll back] click does it. Both delivered twice.
     const res = await deliver(commandBody('/rollback', 'staging'));
     await settle();
+    const asked = (await records()).slice(before).filter((r) => r.kind === 'rollback');
+    const question = { channel: CHANNEL, ts: '', text: String(res[0]?.json?.text ?? ''), blocks: res[0]?.json?.blocks as unknown[] | undefined };
+    const clicks = await deliver(buttonClickBody(question, ACTIONS.rollbackConfirm, 'U0DEV', responseUrl('U0DEV')));
+    await settle();
     const made = (await records()).slice(before).filter((r) => r.kind === 'rollback');
-    tally.check('/rollback staging ×2', [...answered(res), made.length !== 1 && `${made.length} rollbacks`]);
+    tally.check('/rollback staging ×2, then [Roll back] ×2', [...answered(res), ...answered(clicks), asked.length !== 0 && `${asked.length} rollbacks before the confirmation`, made.length !== 1 && `${made.length} rollbacks`]);
     for (const r of made) await waitForEnd(bot, r.id).catch(() => undefined);
   }
   {
@@ -183,7 +188,17 @@ it(ROWS.duplicates, async ({ task }) => {
   const q1 = await request('slow v2');
   running.push(q1);
   const statusOf = (id: string) => eventually(() => bot.statusMessage(id), 10_000, `status message of #${id}`);
-  for (const [what, id, message] of [['Withdraw', c, gate], ['Stop (running)', r1, await statusOf(r1)], ['Cancel (queued)', q1, await statusOf(q1)]] as const) {
+  {
+    // Withdraw asks for a reason in a modal; its submission is what withdraws, delivered twice here.
+    const before = await audits(c, '*', 'U0DEV');
+    const body = viewSubmissionBody({ user: { id: 'U0DEV' }, view: { callback_id: VIEWS.withdrawReason, private_metadata: c, state: { values: { [WITHDRAW_REASON_BLOCK]: { [WITHDRAW_REASON_INPUT]: { type: 'plain_text_input', value: 'superseded by v7' } } } } } });
+    const res = await deliver(body);
+    await settle();
+    const entries = (await audits(c, '*', 'U0DEV')) - before;
+    const logged = (await store.recentLog(100)).filter((e) => e.deployId === c).length;
+    tally.check('Withdraw (reason modal) ×2', [...answered(res), entries !== 1 && `${entries} audit entries`, logged !== 1 && `${logged} log entries`]);
+  }
+  for (const [what, id, message] of [['Stop (running)', r1, await statusOf(r1)], ['Cancel (queued)', q1, await statusOf(q1)]] as const) {
     const before = await audits(id, '*', 'U0DEV');
     const res = await deliver(buttonClickBody(message, ACTIONS.cancelDeploy, 'U0DEV', responseUrl('U0DEV', message.ts)));
     await settle();

@@ -52,7 +52,7 @@ it(ROWS.redisRestart, async ({ task }) => {
     const batch: Tracked[] = [];
     for (const name of ['sturdy', 'fragile']) {
       const res = await app.command('/deploy', `${name} v${round}.0.0`, 'U0ALICE');
-      batch.push({ id: /deploy #(\d+)/.exec(res.json?.text ?? '')?.[1] ?? `?${name}${round}`, env: name });
+      batch.push({ id: /deploy #(\d+)/.exec(res.json?.text ?? '')?.[1] ?? `?${name}${round} (answered ${res.status}: ${String(res.json?.text ?? '').slice(0, 120)})`, env: name });
     }
     deploys.push(...batch);
     const started = Date.now();

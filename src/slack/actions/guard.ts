@@ -4,7 +4,8 @@
 //   and a 200 inside Slack's 3 s, never a 404 or a 500;
 // - `payloadGuard`, a global middleware, checks the shape of each signed slash command, click and modal
 //   submission before any listener runs; a malformed one, or a kind Shipmate registers nothing for, is
-//   acked, logged as refused, and the person (when we can tell who) is told privately;
+//   acked, logged as refused, and the person (when we can tell who) is told privately; and a click or modal
+//   submission delivered twice (same trigger, same action) is acked and dropped, so it has one effect;
 // - `actionListener` / `viewListener` wrap the listeners: ack first, then the work, and any error becomes
 //   a private reply and a log line instead of escaping into Bolt.
 import {
@@ -117,6 +118,11 @@ export function payloadGuard(deps: Deps) {
     const body = args.body as unknown as Body;
     const problem = problemWith(body);
     if (!problem) {
+      if (await isRedelivery(deps, body)) {
+        await (args as { ack?: () => Promise<void> }).ack?.().catch(() => undefined);
+        deps.log.info({ kind: body.type, user: userOf(body) }, 'interaction delivered again: ignored (it had its effect the first time)');
+        return;
+      }
       await args.next();
       return;
     }
@@ -126,6 +132,28 @@ export function payloadGuard(deps: Deps) {
     deps.log.warn({ kind: body.type ?? (body.command ? 'command' : 'unknown'), user: who, reason: problem }, 'interaction refused: malformed or unknown payload');
     if (who) await tellPrivately(deps, { user: who, respond: (args as { respond?: Respond }).respond }, MALFORMED_REPLY);
   };
+}
+
+/** How long a click or submission is remembered, to recognise it when it is delivered again. */
+const DELIVERY_TTL_S = 60 * 60;
+
+/**
+ * A click or modal submission Slack (or a proxy) delivers twice carries the same trigger_id and action: the
+ * first delivery claims it (SET NX); later ones are dropped. Slash commands are deduplicated where they create
+ * something (DeployStore.createOnce). When Redis can't be asked, the listener runs and meets the same outage.
+ */
+async function isRedelivery(deps: Deps, body: Body): Promise<boolean> {
+  const trigger = typeof body.trigger_id === 'string' ? body.trigger_id : undefined;
+  if (!trigger || (body.type !== 'block_actions' && body.type !== 'view_submission')) return false;
+  const action = (body.actions as Array<{ action_id?: string; action_ts?: string }> | undefined)?.[0];
+  const view = body.view as { id?: string; callback_id?: string } | undefined;
+  const what = body.type === 'block_actions' ? `${action?.action_id ?? ''}:${action?.action_ts ?? ''}` : `${view?.callback_id ?? ''}:${view?.id ?? ''}`;
+  try {
+    const first = await deps.redis.set(`${deps.prefix}:interaction:${trigger}:${what}`, '1', 'EX', DELIVERY_TTL_S, 'NX');
+    return first !== 'OK';
+  } catch {
+    return false;
+  }
 }
 
 type Respond = (message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>;
