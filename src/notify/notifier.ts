@@ -102,7 +102,9 @@ export class Notifier {
     const env = record && this.env(record);
     if (!record || !env) return;
     const vars = await this.vars(record, env, {});
-    const message = noticeBlocks({ text: fill(data.text, vars), cancelFollowUpsOf: data.kind === 'followUp' && !data.last ? record.id : undefined });
+    // The deploy is always linked, whatever the text says.
+    const context = [`${data.kind === 'postMortem' ? 'Post-mortem for' : 'Follow-up of'} ${vars.deploy}: \`${vars.version}\` → ${env.name}`];
+    const message = noticeBlocks({ text: fill(data.text, vars), context, cancelFollowUpsOf: data.kind === 'followUp' && !data.last ? record.id : undefined });
     await this.d.delivery.send({ key: `followup:${record.id}:${data.n}`, channel: record.channel, ...message });
   }
 
