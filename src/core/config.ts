@@ -150,8 +150,6 @@ const notificationsSchema = z.strictObject({
   templates: z.partialRecord(z.enum(NOTIFY_EVENTS), messageTemplate).default({}),
   /** Named links shown in notices and filled into {{links}}: { app: "https://staging.example.com" }. */
   links: z.record(z.string().min(1).max(40), z.url()).default({}),
-  /** Hold a queued deploy this long before it starts, and tell the stakeholders at once when it will start. */
-  notifyAhead: durationWithin(SECOND, DAY).optional(),
   /** A release announcement posted to channels.announcements when a deploy (not a rollback) succeeds here. */
   announcement: messageTemplate.optional(),
   /** Reminders after a deploy succeeds here, into the deploy's channel; production environments default to Ontos' 1 day / 1 week / 1 month. */

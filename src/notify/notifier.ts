@@ -40,10 +40,9 @@ export class Notifier {
   /** A deploy was requested (gated or queued). */
   requested(record: DeployRecord): void {
     this.run(record, 'requested', async (env) => {
-      const ahead = env.notifications.notifyAhead;
       const when = record.status === 'pending'
         ? 'It starts once its checklist and sign-offs are complete; we will post here when it does.'
-        : ahead ? `It starts at ${slackDate((record.queuedAt ?? this.d.now()) + ahead)} at the earliest.` : 'It is queued and starts as soon as the environment is free.';
+        : 'It is queued and starts as soon as the environment is free.';
       await this.notice(record, env, 'requested', { when });
     });
   }
