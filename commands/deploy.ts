@@ -56,7 +56,7 @@ export function existingDeployReply(existing: DeployRecord, reason: 'repeat' | '
 }
 
 export function deployUsage(config: Config): string {
-  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
+  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
 }
 
 const deployArgs = z.strictObject({
@@ -64,21 +64,42 @@ const deployArgs = z.strictObject({
   ref: z.string().optional(),
   dryRun: z.boolean(),
   sensitive: z.boolean(),
+  quiet: z.boolean(),
+  notify: z.array(z.string()).max(5, 'At most 5 extra channels with `--notify`.'),
 });
 
-const FLAGS = new Set(['--dry-run', '--sensitive']);
+const FLAGS = new Set(['--dry-run', '--sensitive', '--quiet', '--notify']);
+
+/**
+ * The channel after `--notify`: Slack sends a picked channel as `<#C123|name>` (or `<#C123>`) in command text;
+ * a bare id works too. A typed `#name` that Slack did not turn into a link cannot be resolved without a lookup.
+ */
+export function parseChannelRef(token: string | undefined, usage: string): string {
+  const m = /^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(token ?? '') ?? /^([CG][A-Z0-9]{2,})$/.exec(token ?? '');
+  if (m?.[1]) return m[1];
+  if (token === undefined || token.startsWith('--')) throw new UserInputError('`--notify` needs a channel after it, e.g. `--notify #releases`.', usage);
+  throw new UserInputError(`\`${token.slice(0, 40).replace(/`/g, "'")}\` is not a channel Slack linked: pick it from the list Slack offers as you type \`#\`, so it arrives as a channel link.`, usage);
+}
 
 /** Splits `/deploy` text into environment, ref and flags; throws UserInputError with the usage when it can't. */
-export function parseDeployText(text: string, config: Config): { env: string; ref?: string; dryRun: boolean; sensitive: boolean } {
-  const all = text.trim().split(/\s+/).filter(Boolean);
+export function parseDeployText(text: string, config: Config): z.infer<typeof deployArgs> {
+  const words = text.trim().split(/\s+/).filter(Boolean);
   const usage = deployUsage(config);
-  const unknown = all.find((t) => t.startsWith('--') && !FLAGS.has(t));
+  const unknown = words.find((t) => t.startsWith('--') && !FLAGS.has(t));
   if (unknown) throw new UserInputError(`Unknown option \`${unknown.slice(0, 40)}\`.`, usage);
+  // `--notify` takes the next word as its channel.
+  const notify: string[] = [];
+  const all = words.filter((t, i) => {
+    if (words[i - 1] === '--notify') return false;
+    if (t === '--notify') notify.push(parseChannelRef(words[i + 1], usage));
+    return true;
+  });
+  if (all.includes('--quiet') && notify.length) throw new UserInputError('`--quiet` and `--notify` contradict each other: choose one.', usage);
   const tokens = all.filter((t) => !FLAGS.has(t));
   if (tokens.length === 0) throw new UserInputError('Which environment?', usage);
   if (tokens.length > 2) throw new UserInputError('Too many words: give an environment and at most one ref.', usage);
-  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive') });
-  if (!parsed.success) throw new UserInputError('That is not a deploy request I understand.', usage);
+  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive'), quiet: all.includes('--quiet'), notify: [...new Set(notify)] });
+  if (!parsed.success) throw new UserInputError(parsed.error.issues.find((i) => i.path[0] === 'notify')?.message ?? 'That is not a deploy request I understand.', usage);
   return parsed.data;
 }
 
@@ -105,7 +126,8 @@ export function createDeployCommand(deps: Deps) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
       throw new UserInputError(promotion);
     }
-    const outcome = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal });
+    const outcome = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal,
+      notify: args.quiet || args.notify.length ? { quiet: args.quiet || undefined, channels: args.notify.length ? args.notify : undefined } : undefined });
     if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
     const { record, position } = outcome;
     if (record.status === 'pending') {

@@ -49,7 +49,7 @@ function envLine(config: Config, env: EnvironmentConfig): string {
 
 export const COMMAND_HELP = {
   '/deploy': {
-    hint: '<env> [ref] [--dry-run] [--sensitive]',
+    hint: '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]',
     does: 'Deploys a ref (a tag, branch or commit) to an environment: checks who may, the promotion rule and the gates, then runs its steps.',
     who: whoDeploys,
     examples: (c) => {
@@ -60,6 +60,8 @@ export const COMMAND_HELP = {
       out.push([`/deploy ${z.name} v1.4.0 --dry-run`, 'list the gates and what is missing, changing nothing']);
       const sensitive = c.environments.find((e) => e.approvals?.sensitiveRequires.length);
       if (sensitive) out.push([`/deploy ${sensitive.name} v1.4.0 --sensitive`, `also ask ${sensitive.approvals?.sensitiveRequires.map((r) => roleLabel(c, r)).join(' and ')} to sign off`]);
+      out.push([`/deploy ${a.name} v1.4.0 --quiet`, 'tell no stakeholder or announcement channel about this deploy']);
+      out.push([`/deploy ${z.name} v1.4.0 --notify #support`, `also tell #support what the ${z.name} stakeholders hear`]);
       return out;
     },
     more: (c) => ['*Environments:*', ...c.environments.map((e) => envLine(c, e))],

@@ -56,6 +56,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     });
     await messenger.sync(run.deployId);
     if (!ended) return done;
+    deps.notifier.finished(done);
     await messenger.recordLog({
       deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status, kind: done.kind,
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
@@ -155,6 +156,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     });
     await messenger.sync(id);
     await messenger.syncEnvironment(record.env);
+    deps.notifier.starting(record);
     return runSteps(job, token, signal, run, env, record, log);
   }
 

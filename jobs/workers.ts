@@ -8,6 +8,7 @@ import { isFinal } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor } from './deploy.js';
+import { startFollowUpWorker } from './follow-up.js';
 import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
 
 export interface WorkerOptions {
@@ -57,6 +58,7 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     { connection, prefix: deps.prefix, concurrency: 4 },
   );
   gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
+  const followUpWorker = startFollowUpWorker(deps, connection);
 
   const subscriber = createRedis(opts.redisUrl);
   await subscriber.subscribe(cancelChannel(deps.prefix));
@@ -64,12 +66,12 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
   });
 
-  await Promise.all([...workers, gateWorker].map((w) => w.waitUntilReady()));
+  await Promise.all([...workers, gateWorker, followUpWorker].map((w) => w.waitUntilReady()));
   return {
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all([...workers, gateWorker].map((w) => w.close()));
+      await Promise.all([...workers, gateWorker, followUpWorker].map((w) => w.close()));
       subscriber.disconnect();
       await connection.quit().catch(() => undefined);
     },
@@ -97,6 +99,7 @@ async function markFailed(deps: Deps, deployId: string, jobId: string, reason: s
     if (!ended) return;
     await deps.messenger.sync(deployId);
     await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [escapeMrkdwn(done.error ?? reason)] });
+    deps.notifier.finished(done);
   } catch (err) {
     deps.log.error({ deployId, err: (err as Error).message }, 'could not record a failed deploy');
   }

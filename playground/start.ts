@@ -1,5 +1,6 @@
 // Playground mode (no Slack credentials): Shipmate, a local Slack stand-in and a web page that plays Slack, in one process.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createShipmate, type Role, type Shipmate, type ShipmateOptions } from '../src/app.js';
 import type { Config } from '../src/core/config.js';
 import type { EnvOptions } from '../src/core/env.js';
@@ -23,6 +24,8 @@ export interface PlaygroundOptions {
   worker?: ShipmateOptions['worker'];
   /** Environment for step commands (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Where the stand-in keeps its channels across restarts (SHIPMATE_DATA_DIR/playground-slack.json); none: in memory only. */
+  slackStateFile?: string;
 }
 
 export interface Playground {
@@ -49,7 +52,7 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
   const botToken = `xoxb-playground-${randomBytes(12).toString('hex')}`;
   const users = demoUsers(opts.config);
   const channels = demoChannels(opts.config);
-  const standin = await startSlackStandin({ token: botToken, host: '127.0.0.1', users, channels });
+  const standin = await startSlackStandin({ token: botToken, host: '127.0.0.1', users, channels, persistFile: opts.slackStateFile });
   const stops: Array<() => Promise<void>> = [() => standin.close()];
   let stopping: Promise<void> | undefined;
   const stopAll = () => (stopping ??= (async () => {
@@ -103,6 +106,7 @@ export async function startPlayground(opts: { config: Config; redisUrl: string; 
     prefix: options.SHIPMATE_PREFIX,
     port: options.PORT,
     host,
+    slackStateFile: join(options.SHIPMATE_DATA_DIR, 'playground-slack.json'),
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
   });
   const url = browserUrl(host, playground.port);

@@ -23,6 +23,9 @@ import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
 import { baseStepEnv } from './steps/step-env.js';
+import { DirectDelivery } from './notify/direct-delivery.js';
+import { FollowUpQueue } from './notify/follow-ups.js';
+import { Notifier } from './notify/notifier.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -98,8 +101,11 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
     const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv };
-    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+    const delivery = new DirectDelivery(slack, connection, prefix, log);
+    const followUps = new FollowUpQueue(connection, prefix, (err) => log.warn({ queue: 'followups', err: err.message }, 'queue connection error'));
+    const notifier = new Notifier({ config: opts.config, delivery, followUps, store, slack, redis: connection, prefix, log, now });
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier };
+    return { ...services, mask, delivery, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
@@ -170,7 +176,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       if (plainServer) await new Promise((ok) => plainServer?.close(ok));
       if (workers) await workers.close();
       await queues.close();
-      if (requestDeps !== deps) await requestDeps.queues.close();
+      await deps.notifier.close();
+      if (requestDeps !== deps) await Promise.all([requestDeps.queues.close(), requestDeps.notifier.close()]);
       await redis.quit().catch(() => undefined);
       await requestRedis?.quit().catch(() => undefined);
     },

@@ -10,6 +10,8 @@ import type { Logger } from './core/logger.js';
 import type { Masker } from './core/mask.js';
 import type { RoleDirectory } from './gates/roles.js';
 import type { StatusMessenger } from './slack/status-message.js';
+import type { Delivery } from './notify/delivery.js';
+import type { Notifier } from './notify/notifier.js';
 
 export interface Deps {
   config: Config;
@@ -23,6 +25,10 @@ export interface Deps {
   messenger: StatusMessenger;
   deploys: DeployService;
   gates: GateService;
+  /** Everything Shipmate says in Slack goes through it (src/notify/delivery.ts). */
+  delivery: Delivery;
+  /** Stakeholder notices, announcements and follow-ups (src/notify/notifier.ts). */
+  notifier: Notifier;
   /** Redis key prefix for everything Shipmate stores (BullMQ queues included). */
   prefix: string;
   now: () => number;
@@ -31,4 +37,4 @@ export interface Deps {
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier'>;

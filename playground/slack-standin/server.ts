@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createResponseUrls, type ResponseUrlContext } from './response-urls.js';
+import { loadSnapshot, persistOnChange } from './persist.js';
 import { Store, type StandinChannel, type StandinMessage, type StandinUser, type StandinUserGroup, type StandinView } from './store.js';
 import { createMethods } from './web-api.js';
 
@@ -32,6 +33,8 @@ export interface SlackStandinOptions {
   users?: StandinUser[];
   channels?: StandinChannel[];
   usergroups?: StandinUserGroup[];
+  /** Keep the workspace in this JSON file: loaded at start, written on change (the playground's data dir). */
+  persistFile?: string;
 }
 
 export interface SlackStandin {
@@ -97,6 +100,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     appId: opts.appId ?? 'A0SHIPMATE', teamDomain: 'shipmate',
   });
   let socketModeUrl: string | undefined;
+  const saved = opts.persistFile ? loadSnapshot(opts.persistFile) : undefined;
+  if (saved) store.restore(saved);
+  const persister = opts.persistFile ? persistOnChange(store, opts.persistFile) : undefined;
   opts.users?.forEach((u) => store.addUser(u));
   opts.channels?.forEach((c) => store.addChannel(c));
   opts.usergroups?.forEach((g) => store.addUserGroup(g));
@@ -279,11 +285,14 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     setSocketModeUrl: (url: string) => {
       socketModeUrl = url;
     },
-    close: () => new Promise<void>((resolve, reject) => {
-      for (const res of sse) res.end();
-      server.close((err) => (err ? reject(err) : resolve()));
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await persister?.flush();
+      await new Promise<void>((resolve, reject) => {
+        for (const res of sse) res.end();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
   };
   return standin;
 }

@@ -27,6 +27,16 @@ export interface ChangeEvent { type: string; message?: StandinMessage; view?: St
 
 export interface StoreOptions { botUserId: string; botId: string; teamId: string; appId: string; teamDomain: string }
 
+export interface StoreSnapshot {
+  botUserId: string;
+  teamId: string;
+  users: StandinUser[];
+  channels: StandinChannel[];
+  usergroups: StandinUserGroup[];
+  messages: StandinMessage[];
+  views: StandinView[];
+}
+
 export class Store {
   readonly users = new Map<string, StandinUser>();
   readonly channels = new Map<string, StandinChannel>();
@@ -174,7 +184,18 @@ export class Store {
     };
   }
 
-  snapshot() {
+  /** Puts back a snapshot (playground restart); timestamps and view ids continue after the restored ones. */
+  restore(s: StoreSnapshot): void {
+    s.users.forEach((u) => this.users.set(u.id, u));
+    s.channels.forEach((c) => this.channels.set(c.id, c));
+    s.usergroups.forEach((g) => this.usergroups.set(g.id, g));
+    this.messages.push(...s.messages);
+    s.views.forEach((v) => this.views.set(v.id, v));
+    for (const m of s.messages) this.lastMicros = Math.max(this.lastMicros, Math.round(Number(m.ts) * 1e6));
+    for (const v of s.views) this.viewSeq = Math.max(this.viewSeq, Number(v.id.slice(1)) || 0);
+  }
+
+  snapshot(): StoreSnapshot {
     return structuredClone({
       botUserId: this.opts.botUserId,
       teamId: this.opts.teamId,

@@ -129,6 +129,43 @@ const approvalsSchema = z.strictObject({
   notify: z.enum(['dm', 'group', 'none']).default('dm'),
 });
 
+// ── Stakeholder notifications, release announcements and follow-ups (src/notify) ──
+
+/** What a stakeholder notice can be about; `maintenance` is sent by whatever schedules maintenance (notifier.maintenanceAhead). */
+export const NOTIFY_EVENTS = ['requested', 'starting', 'succeeded', 'failed', 'rolledBack', 'maintenance'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+/** The {{variables}} notice, announcement and follow-up texts may use (src/notify/templates.ts fills them). */
+export const NOTIFY_VARIABLES = ['version', 'environment', 'env', 'who', 'notes', 'links', 'duration', 'deployId', 'ref', 'previous', 'when', 'deploy'] as const;
+
+const noticeText = (max: number) =>
+  z.string().min(1).max(max).superRefine((text, ctx) => {
+    for (const m of text.matchAll(/\{\{\s*([a-zA-Z]+)\s*\}\}/g)) {
+      if (!(NOTIFY_VARIABLES as readonly string[]).includes(m[1] ?? '')) ctx.addIssue({ code: 'custom', message: `unknown variable ${m[0]} (use ${NOTIFY_VARIABLES.map((v) => `{{${v}}}`).join(', ')})` });
+    }
+  });
+
+/** A message: a header line (Block Kit caps headers at 150 characters, so with variables keep it shorter) and mrkdwn text. */
+const messageTemplate = z.strictObject({ title: noticeText(120).optional(), text: noticeText(2500) });
+/** Follow-ups may be weeks away: they are BullMQ delayed jobs, not Node timers, so the 24.8-day timer cap does not apply. */
+const followUpDelay = durationWithin(SECOND, 400 * DAY);
+
+const notificationsSchema = z.strictObject({
+  /** Which events notify the stakeholder channels. */
+  events: z.array(z.enum(NOTIFY_EVENTS)).default(['requested', 'starting', 'succeeded', 'failed', 'rolledBack']),
+  /** Overrides of the default notice per event (src/notify/templates.ts). */
+  templates: z.partialRecord(z.enum(NOTIFY_EVENTS), messageTemplate).default({}),
+  /** Named links shown in notices and filled into {{links}}: { app: "https://staging.example.com" }. */
+  links: z.record(z.string().min(1).max(40), z.url()).default({}),
+  /** A release announcement posted to channels.announcements when a deploy (not a rollback) succeeds here. */
+  announcement: messageTemplate.optional(),
+  /** Reminders after a deploy succeeds here, into the deploy's channel; production environments default to Ontos' 1 day / 1 week / 1 month. */
+  followUps: z.array(z.strictObject({ after: followUpDelay, text: noticeText(2500) })).max(10).optional(),
+  /** The reminder after a rollback (or hotfix) here to write the post-mortem. */
+  postMortem: z.strictObject({ after: followUpDelay.default(3_600_000), text: noticeText(2500).optional() }).default({ after: 3_600_000 }),
+});
+export type NotificationsConfig = z.infer<typeof notificationsSchema>;
+const notificationsDefault = (): NotificationsConfig => notificationsSchema.parse({});
+
 export const environmentSchema = z.strictObject({
   name: identifier,
   aliases: z.array(identifier).default([]),
@@ -150,6 +187,8 @@ export const environmentSchema = z.strictObject({
   /** A sign-off recorded after the deploy succeeded (Ontos: product team on staging). */
   postDeploySignoff: z.strictObject({ role: identifier, label: z.string().max(60).optional() }).optional(),
   steps: z.array(stepSchema).min(1),
+  /** Stakeholder notices, the release announcement and follow-ups for this environment (see NOTIFY_EVENTS). */
+  notifications: notificationsSchema.default(notificationsDefault),
 });
 
 export const configSchema = z

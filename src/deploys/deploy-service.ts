@@ -20,6 +20,8 @@ export interface DeployRequest {
   delivery?: string;
   /** Aborted once it is too late to write anything (the ack is about to go out). */
   signal?: AbortSignal;
+  /** `--quiet` / `--notify #channel` (src/notify). */
+  notify?: { quiet?: boolean; channels?: string[] };
 }
 
 export type RequestOutcome =
@@ -79,6 +81,7 @@ export class DeployService {
       createdAt: at,
       queuedAt: gated ? undefined : at,
       gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
+      ...(req.notify ? { notify: req.notify } : {}),
       steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
@@ -114,6 +117,7 @@ export class DeployService {
     }
     // The deploy is queued now: a failing read must not turn the reply into "nothing was queued".
     const position = gated ? 0 : await this.d.messenger.position(record).catch(() => 1);
+    this.d.notifier.requested(record);
     return { record, position };
   }
 
@@ -169,6 +173,7 @@ export class DeployService {
           status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
         });
         await this.d.messenger.syncEnvironment(done.env);
+        this.d.notifier.finished(done);
         this.d.log.info({ deployId: id, user }, 'deploy cancelled before it started');
         return 'cancelled';
       }
@@ -221,6 +226,7 @@ export class DeployService {
       throw new ConflictError(after.gates?.withdrawn ? `Deploy #${id} was already withdrawn by <@${after.gates.withdrawn.user}>.` : `Deploy #${id} no longer waits for its gates (it is ${after.status}); nothing was withdrawn.`);
     }
     this.d.log.info({ deployId: id, user }, 'deploy withdrawn');
+    this.d.notifier.finished(after);
     await this.d.messenger.syncGate(id);
     const text = `:no_entry_sign: <@${user}> withdrew deploy #${id} (\`${after.version}\` → ${after.env}, requested by <@${after.requestedBy}>): ${escapeMrkdwn(reason)}`;
     try {

@@ -63,6 +63,8 @@ export interface DeployRecord {
   logged?: boolean;
   /** Checklist and sign-offs, for environments that have gates; the deploy is 'pending' until they are met. */
   gates?: GateState;
+  /** `/deploy --quiet` / `--notify #channel`: who besides the environment's stakeholders hears of it (src/notify). */
+  notify?: { quiet?: boolean; channels?: string[] };
   rev: number;
 }
 

@@ -163,6 +163,7 @@ export class GateService {
       for (const s of r.steps) s.status = 'skipped';
     }, (next) => [{ action: 'deploy.rejected', user, deployId: id, env: next.env, detail: reason }]);
     if (!applied) throw new ConflictError(notPendingReason(after));
+    this.d.notifier.finished(after);
     await this.d.messenger.syncGate(id);
     await this.d.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.d.redis, this.d.prefix, id))] });
     try {

@@ -5,6 +5,8 @@ import { ACTIONS } from '../../../blocks/action-ids.js';
 import type { Deps } from '../../deps.js';
 import { registerHome } from '../home.js';
 import { createCancelDeployAction } from './cancel-deploy.js';
+import { createCancelFollowUpsAction } from './follow-ups.js';
+import { FOLLOW_UPS_CANCEL } from '../../../blocks/notifications.js';
 import { registerGateActions } from './gates.js';
 import { payloadGuard } from './guard.js';
 import { registerRollbackActions } from './rollback.js';
@@ -13,6 +15,7 @@ export function registerActions(app: App, deps: Deps): void {
   // Global middleware runs before every listener (slash commands included), whatever the registration order.
   app.use(payloadGuard(deps));
   app.action(ACTIONS.cancelDeploy, createCancelDeployAction(deps));
+  app.action(FOLLOW_UPS_CANCEL, createCancelFollowUpsAction(deps));
   registerGateActions(app, deps);
   registerRollbackActions(app, deps);
   registerHome(app, deps);
