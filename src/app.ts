@@ -23,6 +23,7 @@ import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
 import { baseStepEnv } from './steps/step-env.js';
+import { Versions, type ResolverFactory } from './versions/versions.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -41,6 +42,10 @@ export interface ShipmateOptions {
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
   now?: () => number;
+  /** Where mirrors of remote repositories are kept (SHIPMATE_DATA_DIR/git); default a directory under the system's temp dir. */
+  gitCacheDir?: string;
+  /** Picks each repository's RefResolver (e.g. GitHub's API when a token is set); default git. */
+  resolvers?: ResolverFactory;
 }
 
 export interface Shipmate {
@@ -94,11 +99,13 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const stepEnv = baseStepEnv(env, opts.config);
+  // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
+  const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers, env });
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
     const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv };
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, versions };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);

@@ -10,6 +10,7 @@ import type { Logger } from './core/logger.js';
 import type { Masker } from './core/mask.js';
 import type { RoleDirectory } from './gates/roles.js';
 import type { StatusMessenger } from './slack/status-message.js';
+import type { Versions } from './versions/versions.js';
 
 export interface Deps {
   config: Config;
@@ -28,7 +29,9 @@ export interface Deps {
   now: () => number;
   /** What every step and check starts from: the safe base, `passEnv` and `secrets` (baseStepEnv), never the whole process environment. */
   stepEnv: NodeJS.ProcessEnv;
+  /** Which repository each environment's versions come from, and the resolver that reads it. */
+  versions: Versions;
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'versions'>;
