@@ -36,7 +36,8 @@ const KNOWN = new Set<string>([...BASIC, ...COMMIT] satisfies Array<keyof Deploy
 
 /** The variables a config value may use, as shown in error messages. */
 export function knownVariables(commits: boolean): string {
-  return [...BASIC, ...(commits ? COMMIT : [])].map((v) => `{{${v}}}`).join(', ');
+  const names = [...BASIC, ...(commits ? COMMIT : [])].map((v) => `{{${v}}}`);
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
 }
 
 /** Unknown {{variables}} in a config value (checked when the config loads). */
