@@ -399,8 +399,13 @@ describe('playground in a browser', () => {
       await page.setViewportSize({ width: 1400, height: 900 });
     }
     await actAs('U0DEMOALEX');
+    // Withdraw asks why in a modal (its confirmation); the gate message then says it was withdrawn.
     await gate.getByRole('button', { name: 'Withdraw' }).click();
-    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Withdraw' }).click();
+    const modal = page.getByTestId('modal');
+    await modal.getByRole('textbox').fill('only measuring the layout');
+    await modal.getByTestId('modal-submit').click();
+    await modal.waitFor({ state: 'detached' });
+    await messages().filter({ hasText: 'only measuring the layout' }).first().waitFor();
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 });
