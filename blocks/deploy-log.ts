@@ -2,7 +2,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { LogEntry } from '../src/deploys/deploy-store.js';
 import { STATUS_LABEL } from './deploy-status.js';
-import { escapeMrkdwn, formatDuration, mention, slackDate, truncate } from './format.js';
+import { codeVersion, escapeMrkdwn, formatDuration, mention, slackDate, truncate, versionLabel } from './format.js';
 
 /** The status as the log shows it: a rollback says so ("Rollback succeeded"), never a plain "Succeeded". */
 export function logStatus(e: Pick<LogEntry, 'status' | 'kind'>): string {
@@ -22,7 +22,7 @@ export function logPerson(e: Pick<LogEntry, 'durationMs' | 'kind'>): string {
 }
 
 export function logLine(e: LogEntry): string {
-  return `${slackDate(e.at)} · *${escapeMrkdwn(e.env)}* · \`${escapeMrkdwn(e.version)}\` · ${logStatus(e)} · ${logPerson(e).toLowerCase()} ${mention(e.deployedBy)}${e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}`;
+  return `${slackDate(e.at)} · *${escapeMrkdwn(e.env)}* · ${codeVersion(e)} · ${logStatus(e)} · ${logPerson(e).toLowerCase()} ${mention(e.deployedBy)}${e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}`;
 }
 
 /** Notes are mrkdwn written by Shipmate (mentions included); text that came from outside is escaped where the note is made. */
@@ -33,7 +33,7 @@ export function deployLogBlocks(e: LogEntry): { text: string; blocks: KnownBlock
       fields: [
         { type: 'mrkdwn', text: `*Date*\n${slackDate(e.at)}` },
         { type: 'mrkdwn', text: `*Environment*\n${escapeMrkdwn(e.env)}` },
-        { type: 'mrkdwn', text: `*Version*\n\`${escapeMrkdwn(e.version)}\`` },
+        { type: 'mrkdwn', text: `*Version*\n${codeVersion(e)}` },
         { type: 'mrkdwn', text: `*${logPerson(e)}*\n${mention(e.deployedBy)}` },
         { type: 'mrkdwn', text: `*Status*\n${logStatus(e)}` },
         { type: 'mrkdwn', text: `*Duration*\n${e.durationMs !== undefined ? formatDuration(e.durationMs) : '—'}` },
@@ -44,6 +44,6 @@ export function deployLogBlocks(e: LogEntry): { text: string; blocks: KnownBlock
     type: 'context',
     elements: [{ type: 'mrkdwn', text: truncate(`${e.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${e.deployId}${e.ref !== e.version ? ` · ref \`${escapeMrkdwn(e.ref)}\`` : ''}${e.notes.length ? ` · ${e.notes.join(' · ')}` : ''}`, 2900) }],
   });
-  const what = e.kind === 'rollback' ? `${e.env} rolled back to ${e.version}` : `${e.version} to ${e.env}`;
+  const what = e.kind === 'rollback' ? `${e.env} rolled back to ${versionLabel(e)}` : `${versionLabel(e)} to ${e.env}`;
   return { text: `Deployment log: ${what} — ${e.status}`, blocks };
 }

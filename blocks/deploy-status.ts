@@ -2,7 +2,7 @@
 import type { KnownBlock } from '@slack/types';
 import { isFinal as isFinished, type DeployRecord, type DeployStatus, type StepState } from '../src/deploys/deploy-store.js';
 import { ACTIONS } from './action-ids.js';
-import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate } from './format.js';
+import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate, versionLabel } from './format.js';
 
 export const STATUS_LABEL: Record<DeployStatus, string> = {
   pending: ':hourglass: Waiting for gates',
@@ -44,9 +44,31 @@ function stepLine(step: StepState, index: number): string {
   }
 }
 
-export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'env' | 'kind' | 'rollbackFrom'>): string {
-  if (d.kind === 'rollback') return `Rollback #${d.id} · ${d.env} back to ${d.version}${d.rollbackFrom ? ` (from ${d.rollbackFrom})` : ''}`;
-  return `Deploy #${d.id} · ${d.version} → ${d.env}`;
+export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'sha' | 'env' | 'kind' | 'rollbackFrom'>): string {
+  if (d.kind === 'rollback') return `Rollback #${d.id} · ${d.env} back to ${versionLabel(d)}${d.rollbackFrom ? ` (from ${d.rollbackFrom})` : ''}`;
+  return `Deploy #${d.id} · ${versionLabel(d)} → ${d.env}`;
+}
+
+/** How much of a commit's first line the list shows. */
+const SUBJECT_MAX = 72;
+
+/**
+ * The commits going out, newest first, with their authors (and links where the repository has a web page), capped
+ * with "and N more". Undefined where versions are not commits or the list is unknown.
+ */
+export function commitListText(d: Pick<DeployRecord, 'commits' | 'commitCount' | 'previousSha' | 'kind'>): string | undefined {
+  const commits = d.commits;
+  if (!commits || d.kind === 'rollback') return undefined;
+  if (commits.length === 0) return d.previousSha ? '*Changes*\nNo new commits: the environment already runs this one.' : undefined;
+  const total = Math.max(d.commitCount ?? commits.length, commits.length);
+  const lines = commits.map((c) => {
+    const short = c.sha.slice(0, 7);
+    const sha = c.url ? `<${c.url}|\`${short}\`>` : `\`${short}\``;
+    return `• ${sha} ${escapeMrkdwn(truncate(c.message, SUBJECT_MAX))} — ${escapeMrkdwn(truncate(c.author, 40))}`;
+  });
+  const more = total > commits.length ? `\n…and ${total - commits.length} more` : '';
+  const head = d.previousSha ? `*Changes* · ${total === 1 ? '1 commit' : `${total} commits`} since \`${d.previousSha.slice(0, 7)}\`` : '*Changes* · the latest commits (first deploy here)';
+  return `${head}\n${lines.join('\n')}${more}`;
 }
 
 export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; now?: number; signoff?: { label: string } } = {}): { text: string; blocks: KnownBlock[] } {
@@ -65,12 +87,14 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; n
       fields: [
         { type: 'mrkdwn', text: `*Status*\n${statusText}` },
         { type: 'mrkdwn', text: `*Requested by*\n${mention(d.requestedBy)}` },
-        { type: 'mrkdwn', text: `*Ref*\n\`${escapeMrkdwn(d.ref)}\`` },
+        { type: 'mrkdwn', text: d.sha ? `*Ref*\n\`${escapeMrkdwn(d.ref)}\` at \`${d.sha.slice(0, 7)}\`` : `*Ref*\n\`${escapeMrkdwn(d.ref)}\`` },
         { type: 'mrkdwn', text: d.startedAt ? `*Started*\n${slackDate(d.startedAt)}${elapsed !== undefined ? ` · ${formatDuration(elapsed)}` : ''}` : `*Requested*\n${slackDate(d.createdAt)}` },
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: keepTail(d.steps.map(stepLine).join('\n'), 2900) } },
   ];
+  const changes = commitListText(d);
+  if (changes) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(changes, 2900) } });
   const context: string[] = [];
   if (d.cancelledBy) context.push(`Cancelled by ${mention(d.cancelledBy)}.`);
   if (d.status === 'interrupted') context.push(escapeMrkdwn(truncate(d.error ?? 'The worker stopped while this deploy was running.', 500)));

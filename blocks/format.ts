@@ -45,3 +45,18 @@ export function keepTail(text: string, max: number): string {
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** A version as people read it: `v1.4.0 (abc1234)` where versions are commits, the bare name otherwise. */
+export function versionLabel(v: { version: string; sha?: string }): string {
+  if (!v.sha) return v.version;
+  const short = v.sha.slice(0, 7);
+  // A SHA typed as the ref is its own version: show it once.
+  return v.sha.toLowerCase().startsWith(v.version.toLowerCase()) ? short : `${v.version} (${short})`;
+}
+
+/** versionLabel in mrkdwn: the name in code, the short SHA after it. */
+export function codeVersion(v: { version: string; sha?: string }): string {
+  if (!v.sha) return `\`${escapeMrkdwn(v.version)}\``;
+  const short = v.sha.slice(0, 7);
+  return v.sha.toLowerCase().startsWith(v.version.toLowerCase()) ? `\`${short}\`` : `\`${escapeMrkdwn(v.version)}\` (${short})`;
+}

@@ -6,7 +6,7 @@ import type { EnvironmentConfig } from '../src/core/config.js';
 import type { DeployRecord } from '../src/deploys/deploy-store.js';
 import { missingRoles, summarize, type GateSummary } from '../src/gates/gate-rules.js';
 import { ACTIONS, approveValue, checklistBlockId } from './action-ids.js';
-import { escapeMrkdwn, mention, plural, slackDate, truncate } from './format.js';
+import { codeVersion, escapeMrkdwn, mention, plural, slackDate, truncate, versionLabel } from './format.js';
 
 const MAX_OPTIONS = 10;
 /** Blocks a page of checklist sections may use; the rest of the message needs at most ~12. */
@@ -133,7 +133,7 @@ function approveButtons(d: DeployRecord, env: EnvironmentConfig, roleName: Roles
 }
 
 export function gateTitle(d: DeployRecord): string {
-  return `Gates for deploy #${d.id} · ${d.version} → ${d.env}`;
+  return `Gates for deploy #${d.id} · ${versionLabel(d)} → ${d.env}`;
 }
 
 export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { statusLink?: string } = {}): { text: string; blocks: KnownBlock[] } {
@@ -160,7 +160,7 @@ export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleN
   const waiting = waitingFor(summary);
   blocks.push({
     type: 'section',
-    text: { type: 'mrkdwn', text: `${mention(d.requestedBy)} wants to deploy \`${escapeMrkdwn(d.version)}\` to *${escapeMrkdwn(d.env)}*. It starts by itself once its gates are met.\n:hourglass: Waiting for ${waiting}.` },
+    text: { type: 'mrkdwn', text: `${mention(d.requestedBy)} wants to deploy ${codeVersion(d)} to *${escapeMrkdwn(d.env)}*. It starts by itself once its gates are met.\n:hourglass: Waiting for ${waiting}.` },
   });
   const pages = checklistPages(env);
   const page = Math.min(gates.page, pages.length - 1);
@@ -197,7 +197,7 @@ export function homeGateBlocks(d: DeployRecord, env: EnvironmentConfig, roleName
   if (!gates) return [];
   const summary = summarize(env, gates);
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*Deploy #${d.id}* · \`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}* by ${mention(d.requestedBy)}\nWaiting for ${waitingFor(summary)}.` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Deploy #${d.id}* · ${codeVersion(d)} → *${escapeMrkdwn(d.env)}* by ${mention(d.requestedBy)}\nWaiting for ${waitingFor(summary)}.` } },
   ];
   if (opts.canTick && summary.missingItems.some((m) => !m.auto)) blocks.push(...checklistBlocks(d, env, gates.page, true).filter((b) => b.type === 'actions'));
   if (opts.canApprove) {
@@ -227,7 +227,7 @@ function reasonModal(d: DeployRecord, o: { callbackId: string; blockId: string; 
     submit: { type: 'plain_text' as const, text: o.verb },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `\`${escapeMrkdwn(d.version)}\` → *${escapeMrkdwn(d.env)}*, requested by ${mention(d.requestedBy)}. ${o.effect}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `${codeVersion(d)} → *${escapeMrkdwn(d.env)}*, requested by ${mention(d.requestedBy)}. ${o.effect}` } },
       { type: 'input', block_id: o.blockId, label: { type: 'plain_text', text: o.question }, element: { type: 'plain_text_input', action_id: o.actionId, multiline: true, min_length: 5, max_length: 1000, placeholder: { type: 'plain_text', text: o.placeholder } } },
     ] as KnownBlock[],
   };

@@ -9,14 +9,14 @@ import { NotAuthorizedError, UserInputError } from '../src/core/errors.js';
 import { refProblem } from '../src/core/refs.js';
 import { roleLabel, type EnvironmentConfig } from '../src/core/config.js';
 import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
-import { plural, queuePlace } from '../blocks/format.js';
+import { codeVersion, plural, queuePlace, versionLabel } from '../blocks/format.js';
 import { waitingFor } from '../blocks/gate-message.js';
 import { commandListener } from './respond.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
-async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, user: string, promotion: string | undefined, sensitive: boolean): Promise<string> {
-  const lines = [`*Dry run:* \`/deploy ${env.name} ${ref}\` — nothing was queued or changed.`];
-  lines.push(promotion ? `:x: Promotion: ${promotion}` : env.requires ? `:white_check_mark: Promotion: \`${ref}\` has succeeded on ${env.requires.succeededOn}.` : ':white_check_mark: Promotion: no rule for this environment.');
+async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, shown: string, user: string, promotion: string | undefined, sensitive: boolean): Promise<string> {
+  const lines = [`*Dry run:* \`/deploy ${env.name} ${ref}\`${shown !== ref ? ` (${shown})` : ''} — nothing was queued or changed.`];
+  lines.push(promotion ? `:x: Promotion: ${promotion}` : env.requires ? `:white_check_mark: Promotion: ${shown === ref ? `\`${ref}\`` : shown} has succeeded on ${env.requires.succeededOn}.` : ':white_check_mark: Promotion: no rule for this environment.');
   const items = allItems(env);
   if (items.length) {
     const auto = items.filter((i) => i.check);
@@ -117,16 +117,20 @@ export function createDeployCommand(deps: Deps) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: not in ${env.deployers.join(', ')}` });
       throw new NotAuthorizedError(`You may not deploy to ${env.name}: that needs the ${env.deployers.map((r) => roleLabel(config, r)).join(' or ')} role. Ask someone who has it, or whoever runs Shipmate.`);
     }
-    const promotion = await deps.deploys.promotionProblem(env, ref);
+    // Where versions are commits, the ref becomes one now (unknown: refused with the nearest names); nothing is queued before.
+    const resolved = await deps.deploys.resolveRef(env, ref, signal);
+    const version = { ref, version: resolved?.tag ?? ref, ...(resolved ? { sha: resolved.sha } : {}) };
+    const shown = versionLabel(version);
+    const promotion = await deps.deploys.promotionProblem(env, version);
     if (args.sensitive && !env.approvals?.sensitiveRequires.length) {
       throw new UserInputError(`\`--sensitive\` changes nothing on ${env.name}: its config names no sign-off for sensitive changes (approvals.sensitiveRequires).`, deployUsage(config));
     }
-    if (args.dryRun) return { reply: await dryRunReply(deps, env, ref, command.user_id, promotion, args.sensitive) };
+    if (args.dryRun) return { reply: await dryRunReply(deps, env, ref, shown, command.user_id, promotion, args.sensitive) };
     if (promotion) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
       throw new UserInputError(promotion);
     }
-    const outcome = await deps.deploys.request({ env, ref, user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal,
+    const outcome = await deps.deploys.request({ env, ref, ...(resolved ? { resolved } : {}), user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal,
       notify: args.quiet || args.notify.length ? { quiet: args.quiet || undefined, channels: args.notify.length ? args.notify : undefined } : undefined });
     if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
     const { record, position } = outcome;
@@ -134,7 +138,7 @@ export function createDeployCommand(deps: Deps) {
       log.info({ deployId: record.id, env: env.name, ref }, 'deploy waiting for gates');
       const waiting = waitingFor(summarize(env, record.gates ?? initialGates(env)));
       return {
-        reply: `Deploy #${record.id} of \`${ref}\` to *${env.name}* is waiting for its gates (${waiting}). The gate message in this channel shows the checklist and sign-offs; it starts by itself once they are met.`,
+        reply: `Deploy #${record.id} of ${codeVersion(record)} to *${env.name}* is waiting for its gates (${waiting}). The gate message in this channel shows the checklist and sign-offs; it starts by itself once they are met.`,
         after: async () => {
           await deps.messenger.syncGate(record.id);
           const fresh = await deps.store.get(record.id);
@@ -144,7 +148,7 @@ export function createDeployCommand(deps: Deps) {
     }
     log.info({ deployId: record.id, env: env.name, ref, position }, 'deploy queued');
     return {
-      reply: `Deploying \`${ref}\` to *${env.name}* (deploy #${record.id}) — ${queuePlace(position, env.name)}. Follow it in the status message in this channel.`,
+      reply: `Deploying ${codeVersion(record)} to *${env.name}* (deploy #${record.id}) — ${queuePlace(position, env.name)}. Follow it in the status message in this channel.`,
       after: () => deps.messenger.sync(record.id),
     };
   }, { helpWhenEmpty: true });

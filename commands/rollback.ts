@@ -26,6 +26,6 @@ export function createRollbackCommand(deps: Deps) {
     }
     const plan = await planRollback(deps.store, env, wanted, usage);
     log.info({ env: env.name, to: plan.to, from: plan.from }, 'rollback asked for confirmation');
-    return { reply: rollbackConfirmBlocks({ env: env.name, ...plan, channel: command.channel_id, nonce: randomUUID() }) };
+    return { reply: rollbackConfirmBlocks({ env: env.name, to: plan.to, ...(plan.from !== undefined ? { from: plan.from } : {}), channel: command.channel_id, nonce: randomUUID() }) };
   }, { helpWhenEmpty: true });
 }

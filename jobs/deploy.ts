@@ -13,7 +13,8 @@ import { gateNotes, refusalNotes } from '../src/gates/gate-service.js';
 import { isFinal, type DeployRecord } from '../src/deploys/deploy-store.js';
 import { killStepGroup } from '../src/steps/run-command.js';
 import { runStep, type StepOutcome } from '../src/steps/run-step.js';
-import type { DeployVars } from '../src/core/template.js';
+import { deployVars, type DeployVars } from '../src/core/template.js';
+import { changesBetween } from '../src/versions/changes.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
 import type { DeployJobData } from './queues.js';
 
@@ -58,7 +59,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     if (!ended) return done;
     deps.notifier.finished(done);
     await messenger.recordLog({
-      deployId: done.id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: done.status, kind: done.kind,
+      deployId: done.id, env: done.env, version: done.version, ref: done.ref, ...(done.sha ? { sha: done.sha } : {}), deployedBy: done.requestedBy, status: done.status, kind: done.kind,
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
         ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),
@@ -83,6 +84,21 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       }
       if (await killStepGroup(s.pgid, stepMarker(record.id))) log.warn({ step: s.name, pgid: s.pgid }, 'killed processes a previous run of this deploy left running');
     }
+  }
+
+  /**
+   * At a deploy's start: the commit its environment runs now ({{previousSha}}) and the commits going out, for the
+   * status message. Only where versions are commits; a git that is slow or failing leaves the list out, never the deploy.
+   */
+  async function changesGoingOut(record: DeployRecord, log: Deps['log']): Promise<Pick<DeployRecord, 'previousSha' | 'commits' | 'commitCount'> | undefined> {
+    if (!record.sha) return undefined;
+    const previousSha = (await store.envState(record.env))?.sha;
+    const resolver = deps.versions.resolver(record.env);
+    const changes = resolver ? await changesBetween(resolver, previousSha, record.sha).catch((err: Error) => {
+      log.warn({ err: err.message }, 'commit list not computed');
+      return undefined;
+    }) : undefined;
+    return { ...(previousSha ? { previousSha } : {}), ...changes };
   }
 
   // Three parameters, so BullMQ hands us the AbortSignal that worker.cancelJob() fires.
@@ -148,8 +164,10 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       });
     }
 
+    const going = record.status === 'queued' ? await changesGoingOut(record, log) : undefined;
     record = await run.write((r) => {
       if (r.status === 'queued') r.startedAt = deps.now();
+      if (going) Object.assign(r, going);
       r.status = 'running';
       r.handedBack = false;
       r.runs += 1;
@@ -162,7 +180,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
 
   async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
-    const vars: DeployVars = { env: start.env, version: start.version, ref: start.ref, user: start.requestedBy, deployId: start.id };
+    const vars: DeployVars = deployVars(start);
     for (let i = start.steps.findIndex((s) => s.status !== 'passed'); i >= 0 && i < env.steps.length; i++) {
       const step = env.steps[i];
       if (!step) break;
@@ -238,8 +256,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // The environment's state moves first: once the record says succeeded, promotion rules already see it.
     const at = deps.now();
     run.check();
-    await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, deployId: id, deployedBy: start.requestedBy, at });
-    await store.markSucceeded(start.env, start.version, at);
+    await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
+    await store.markSucceeded(start.env, start, at);
     await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';

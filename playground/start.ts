@@ -9,6 +9,8 @@ import { startSlackStandin, type SlackStandin } from './slack-standin/server.js'
 import { demoChannels, demoUsers, type DemoUser } from './demo-workspace.js';
 import { startPlaygroundServer } from './server.js';
 import { SlackBridge } from './slack-bridge.js';
+import { ensureDemoRepo } from './demo-repo.js';
+import { parseRepository } from '../src/versions/repository.js';
 
 export interface PlaygroundOptions {
   config: Config;
@@ -26,6 +28,8 @@ export interface PlaygroundOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the stand-in keeps its channels across restarts (SHIPMATE_DATA_DIR/playground-slack.json); none: in memory only. */
   slackStateFile?: string;
+  /** Where mirrors of remote repositories are kept (SHIPMATE_DATA_DIR/git). */
+  gitCacheDir?: string;
 }
 
 export interface Playground {
@@ -50,6 +54,11 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
   if (opts.role === 'app') log.warn('playground with --role app: no worker runs in this process, so deploys wait in their queues');
   const signingSecret = randomBytes(24).toString('hex');
   const botToken = `xoxb-playground-${randomBytes(12).toString('hex')}`;
+  // shipmate.yml's repository is a local path (.data/demo-repo): made here on first start, so deploys are commits from the start.
+  for (const value of [opts.config.repository, ...opts.config.environments.map((e) => e.repository)]) {
+    const repo = value === undefined ? undefined : parseRepository(value);
+    if (repo?.kind === 'local' && ensureDemoRepo(repo.gitUrl)) log.info({ dir: repo.gitUrl }, 'created the demo repository (tags v1.0.0, v1.0.1, v1.1.0; branches main, staging, broken)');
+  }
   const users = demoUsers(opts.config);
   const channels = demoChannels(opts.config);
   const standin = await startSlackStandin({ token: botToken, host: '127.0.0.1', users, channels, persistFile: opts.slackStateFile });
@@ -70,6 +79,7 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
       log: opts.log,
       env: opts.env,
       worker: opts.worker,
+      gitCacheDir: opts.gitCacheDir,
     });
     stops.push(() => shipmate.stop());
     const { port: botPort } = await shipmate.start();
@@ -108,6 +118,7 @@ export async function startPlayground(opts: { config: Config; redisUrl: string; 
     host,
     slackStateFile: join(options.SHIPMATE_DATA_DIR, 'playground-slack.json'),
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
+    gitCacheDir: join(options.SHIPMATE_DATA_DIR, 'git'),
   });
   const url = browserUrl(host, playground.port);
   const line = `Shipmate playground: open ${url} — a stand-in for Slack, for trying Shipmate; not for production. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run against Slack.`;

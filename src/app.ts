@@ -26,6 +26,7 @@ import { baseStepEnv } from './steps/step-env.js';
 import { DirectDelivery } from './notify/direct-delivery.js';
 import { FollowUpQueue } from './notify/follow-ups.js';
 import { Notifier } from './notify/notifier.js';
+import { Versions, type ResolverFactory } from './versions/versions.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -44,6 +45,10 @@ export interface ShipmateOptions {
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
   now?: () => number;
+  /** Where mirrors of remote repositories are kept (SHIPMATE_DATA_DIR/git); default a directory under the system's temp dir. */
+  gitCacheDir?: string;
+  /** Picks each repository's RefResolver (e.g. GitHub's API when a token is set); default git. */
+  resolvers?: ResolverFactory;
 }
 
 export interface Shipmate {
@@ -97,6 +102,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const stepEnv = baseStepEnv(env, opts.config);
+  // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
+  const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers, env });
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
@@ -104,7 +111,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const delivery = new DirectDelivery(slack, connection, prefix, log);
     const followUps = new FollowUpQueue(connection, prefix, (err) => log.warn({ queue: 'followups', err: err.message }, 'queue connection error'));
     const notifier = new Notifier({ config: opts.config, delivery, followUps, store, slack, redis: connection, prefix, log, now });
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier };
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions };
     return { ...services, mask, delivery, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);

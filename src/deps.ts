@@ -12,6 +12,7 @@ import type { RoleDirectory } from './gates/roles.js';
 import type { StatusMessenger } from './slack/status-message.js';
 import type { Delivery } from './notify/delivery.js';
 import type { Notifier } from './notify/notifier.js';
+import type { Versions } from './versions/versions.js';
 
 export interface Deps {
   config: Config;
@@ -34,7 +35,9 @@ export interface Deps {
   now: () => number;
   /** What every step and check starts from: the safe base, `passEnv` and `secrets` (baseStepEnv), never the whole process environment. */
   stepEnv: NodeJS.ProcessEnv;
+  /** Which repository each environment's versions come from, and the resolver that reads it. */
+  versions: Versions;
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier' | 'versions'>;

@@ -75,6 +75,7 @@ async function start(options: EnvOptions, config: Config, role: ReturnType<typeo
     host: options.HOST,
     log,
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
+    gitCacheDir: join(options.SHIPMATE_DATA_DIR, 'git'),
   });
   shutdown.add(() => shipmate.stop());
   const { port } = await shipmate.start();

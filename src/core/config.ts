@@ -6,7 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { approvalsProblem, promotionCycle } from './config-rules.js';
 import { refProblem } from './refs.js';
-import { templateProblems } from './template.js';
+import { commitVariables, knownVariables, templateProblems } from './template.js';
+import { repositoryProblem } from '../versions/repository.js';
 
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
 export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
@@ -166,8 +167,22 @@ const notificationsSchema = z.strictObject({
 export type NotificationsConfig = z.infer<typeof notificationsSchema>;
 const notificationsDefault = (): NotificationsConfig => notificationsSchema.parse({});
 
+/**
+ * Where versions come from: `owner/name` (GitHub), a git URL, or a local path (starting with / or .); or
+ * `{ url, webUrl }` to link commits on another forge. With it every deploy is a commit; without it, a ref name.
+ */
+const repositorySchema = z
+  .union([z.string(), z.strictObject({ url: z.string(), webUrl: z.url({ protocol: /^https?$/ }).optional() })])
+  .superRefine((value, ctx) => {
+    const spec = typeof value === 'string' ? value : value.url;
+    const problem = repositoryProblem(spec);
+    if (problem) ctx.addIssue({ code: 'custom', message: `"${spec}" ${problem}` });
+  });
+
 export const environmentSchema = z.strictObject({
   name: identifier,
+  /** This environment's own repository (else the config's). */
+  repository: repositorySchema.optional(),
   aliases: z.array(identifier).default([]),
   /** The ref deployed when /deploy names none. */
   defaultRef: z
@@ -193,6 +208,8 @@ export const environmentSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    /** The repository deploys come from (see repositorySchema); environments may name their own. */
+    repository: repositorySchema.optional(),
     /** Environment variable names whose values are masked everywhere; steps and checks get them too. */
     secrets: z.array(envName).default([]),
     /** More of Shipmate's environment variables every step and check gets (beyond PATH, HOME, LANG, TZ, …). */
@@ -231,20 +248,22 @@ export const configSchema = z
         }
       }
       // {{variables}} are checked here, so a typo stops start-up instead of failing a deploy half-way.
+      const commits = (env.repository ?? config.repository) !== undefined;
+      const commitProblems = (text: string) => (commits ? [] : commitVariables(text).map((v) => `${v} needs \`repository\` in the config (versions are commits only then)`));
       env.steps.forEach((step, k) => {
         const texts: Array<[string, (string | number)[]]> =
           'run' in step
             ? [...step.run.map((a, n): [string, (string | number)[]] => [a, ['run', n]]), ...Object.entries(step.env).map(([key, v]): [string, (string | number)[]] => [v, ['env', key]])]
             : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
         for (const [text, path] of texts) {
-          for (const problem of templateProblems(text)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, ...path], message: `${problem} (use {{env}}, {{version}}, {{ref}}, {{user}} or {{deployId}})` });
+          for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, ...path], message: `${problem} (use ${knownVariables(commits)})` });
         }
       });
       env.checklist.forEach((section, s) =>
         section.items.forEach((item, k) => {
           const texts = item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [];
           for (const text of texts) {
-            for (const problem of templateProblems(text)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'checklist', s, 'items', k, 'check'], message: problem });
+            for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, 'checklist', s, 'items', k, 'check'], message: problem });
           }
         }),
       );

@@ -3,13 +3,16 @@ import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
 import { audit, isFinal, type AuditEntry, type DeployRecord, type DeployStore } from './deploy-store.js';
 import type { ServiceDeps } from '../deps.js';
-import { ConflictError, NotAuthorizedError } from '../core/errors.js';
+import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
+import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
 
 export interface DeployRequest {
   env: EnvironmentConfig;
   ref: string;
+  /** The commit `ref` names (resolveRef); resolved here when the environment has a repository and this is missing. */
+  resolved?: ResolvedRef;
   user: string;
   channel: string;
   /** A rollback puts back a version that succeeded here before; it skips the gates (it is the way out). */
@@ -40,6 +43,31 @@ export class NotQueuedError extends ConflictError {
   }
 }
 
+/**
+ * How long resolving a ref may take inside a Slack request: the rest of the commit deadline (1.5 s) is left for
+ * the writes. A slow remote is refused rather than let the request fail half-way; its answer is cached for the retry.
+ */
+export const RESOLVE_IN_REQUEST_MS = 900;
+/** Outside a request (automation, rollbacks planned from history need none): git's own timeouts still apply. */
+const RESOLVE_ELSEWHERE_MS = 15_000;
+
+/** The repository did not answer in time: nothing was queued. */
+export class ResolveTimeoutError extends ConflictError {
+  constructor(ref: string, repo: string) {
+    super(`Looking up \`${ref}\` in ${repo} took too long, so nothing was queued. Try again in a moment (the answer is kept a few seconds), or give a full commit SHA.`);
+    this.name = 'ResolveTimeoutError';
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((ok, fail) => {
+    const stop = () => fail(signal.reason as Error);
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(ok, fail).finally(() => signal.removeEventListener('abort', stop));
+  });
+}
+
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
@@ -47,11 +75,45 @@ export function cancelChannel(prefix: string): string {
 export class DeployService {
   constructor(private readonly d: ServiceDeps) {}
 
-  /** Why `version` may not go to `env` yet (promotion rule), or undefined. */
-  async promotionProblem(env: EnvironmentConfig, version: string): Promise<string | undefined> {
+  /**
+   * The commit `ref` names in the environment's repository, or undefined when none is configured (versions are
+   * then ref names). An unknown ref is refused with the nearest branch and tag names, an ambiguous short SHA
+   * with its candidates, a repository that does not answer within the request's deadline as too slow.
+   */
+  async resolveRef(env: EnvironmentConfig, ref: string, signal?: AbortSignal): Promise<ResolvedRef | undefined> {
+    const resolver = this.d.versions.resolver(env);
+    const repo = this.d.versions.repository(env);
+    if (!resolver || !repo) return undefined;
+    const deadline = AbortSignal.timeout(signal ? RESOLVE_IN_REQUEST_MS : RESOLVE_ELSEWHERE_MS);
+    const budget = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let found: ResolvedRef | undefined;
+    try {
+      found = await withDeadline(resolver.resolve(ref), budget);
+    } catch (err) {
+      if (err instanceof RefAmbiguousError) throw new UserInputError(err.message);
+      if (budget.aborted) throw new ResolveTimeoutError(ref, repo.spec);
+      this.d.log.warn({ ref, repo: repo.spec, err: (err as Error).message }, 'ref not resolved: repository unavailable');
+      throw new ConflictError(`Shipmate could not ask ${repo.spec} what \`${ref}\` is (${(err as Error).message}), so nothing was queued.`);
+    }
+    if (found) return found;
+    const near = await withDeadline(resolver.suggestions(ref), budget).catch(() => []);
+    throw new UserInputError(`\`${ref}\` is not a branch, tag or commit in ${repo.spec}, so nothing was queued.${near.length ? ` Nearest: ${near.map((n) => `\`${n}\``).join(', ')}.` : ''}`);
+  }
+
+  /** Why this version may not go to `env` yet (promotion rule), or undefined. With a commit, that commit must have succeeded there. */
+  async promotionProblem(env: EnvironmentConfig, version: string | { ref: string; version: string; sha?: string }): Promise<string | undefined> {
     const from = env.requires?.succeededOn;
-    if (!from || (await this.d.store.hasSucceeded(from, version))) return undefined;
-    return `\`${version}\` has not succeeded on *${from}* yet, and ${env.name} takes only versions that have. Deploy it there first: \`/deploy ${from} ${version}\`.`;
+    const v = typeof version === 'string' ? { ref: version, version } : version;
+    if (!from || (await this.d.store.hasSucceeded(from, v))) return undefined;
+    if (v.sha) {
+      const there = await this.d.store.envState(from);
+      // The usual way to get here: promoting a branch that has moved on since it was deployed there.
+      const moved = there?.ref === v.ref && there.sha && there.sha !== v.sha
+        ? ` \`${v.ref}\` has moved since: ${from} runs ${shortSha(there.sha)}, \`${v.ref}\` is now ${shortSha(v.sha)}.`
+        : '';
+      return `Commit ${shortSha(v.sha)} (\`${v.version}\`) has not succeeded on *${from}* yet, and ${env.name} takes only commits that have.${moved} Deploy it there first: \`/deploy ${from} ${v.ref}\`.`;
+    }
+    return `\`${v.version}\` has not succeeded on *${from}* yet, and ${env.name} takes only versions that have. Deploy it there first: \`/deploy ${from} ${v.version}\`.`;
   }
 
   /**
@@ -67,13 +129,16 @@ export class DeployService {
   async request(req: DeployRequest): Promise<RequestOutcome> {
     // Past the commit deadline the person may already have been told "not queued": write nothing.
     req.signal?.throwIfAborted();
+    const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
+    req.signal?.throwIfAborted();
     const at = this.d.now();
     const gated = hasGates(req.env) && req.rollbackFrom === undefined;
     const rollback = req.rollbackFrom !== undefined;
     const result = await this.d.store.createOnce({
       env: req.env.name,
       ref: req.ref,
-      version: req.ref,
+      version: resolved?.tag ?? req.ref,
+      ...(resolved ? { sha: resolved.sha, ...(resolved.tag ? { tag: resolved.tag } : {}) } : {}),
       requestedBy: req.user,
       channel: req.channel,
       ...(rollback ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom } : {}),
@@ -90,7 +155,7 @@ export class DeployService {
       unique: true,
       audit: rollback
         ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}` }
-        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: req.ref },
+        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: resolved ? `${req.ref} ${resolved.sha}` : req.ref },
     });
     if (!('created' in result)) {
       const existing = await this.d.store.get(result.existing);
@@ -169,7 +234,7 @@ export class DeployService {
         await this.d.messenger.sync(id);
         if (done.gates) await this.d.messenger.syncGate(id);
         await this.d.messenger.recordLog({
-          deployId: id, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, kind: done.kind,
+          deployId: id, env: done.env, version: done.version, ref: done.ref, ...(done.sha ? { sha: done.sha } : {}), deployedBy: done.requestedBy, kind: done.kind,
           status: 'cancelled', at: this.d.now(), notes: [`cancelled by <@${user}> before it started`, ...done.notes],
         });
         await this.d.messenger.syncEnvironment(done.env);
@@ -235,7 +300,7 @@ export class DeployService {
       this.d.log.warn({ deployId: id, err: (err as Error).message }, 'withdrawal not told in the thread');
     }
     await this.d.messenger.recordLog({
-      deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy,
+      deployId: id, env: after.env, version: after.version, ref: after.ref, ...(after.sha ? { sha: after.sha } : {}), deployedBy: after.requestedBy,
       status: 'cancelled', at, notes: [`withdrawn by <@${user}> before its gates were met: ${escapeMrkdwn(reason)}`, ...after.notes],
     });
     return after;

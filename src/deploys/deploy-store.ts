@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { maskDeep, type Masker } from '../core/mask.js';
 import { RedisTooSlowError } from '../core/redis.js';
 import type { GateState } from '../gates/gate-rules.js';
+import type { CommitInfo } from '../versions/resolver.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
 export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
@@ -32,11 +33,25 @@ export interface StepState {
   host?: string;
 }
 
-export interface DeployRecord {
+/** Where versions are commits (a `repository` is configured): what a ref named when it was resolved. */
+export interface CommitFields {
+  /** The full commit SHA the ref resolved to at request time. */
+  sha?: string;
+  /** Set when the ref is a tag. */
+  tag?: string;
+}
+
+export interface DeployRecord extends CommitFields {
   id: string;
   env: string;
   ref: string;
+  /** The tag, else the ref as typed. */
   version: string;
+  /** What the environment ran when this deploy started (set by the worker). */
+  previousSha?: string;
+  /** The commits going out (newest first, capped) and how many there are in all; set by the worker at start. */
+  commits?: CommitInfo[];
+  commitCount?: number;
   requestedBy: string;
   channel: string;
   status: DeployStatus;
@@ -68,7 +83,7 @@ export interface DeployRecord {
   rev: number;
 }
 
-export interface EnvState {
+export interface EnvState extends CommitFields {
   env: string;
   version: string;
   ref: string;
@@ -77,7 +92,7 @@ export interface EnvState {
   at: number;
 }
 
-export interface LogEntry {
+export interface LogEntry extends CommitFields {
   deployId: string;
   env: string;
   version: string;
@@ -323,9 +338,12 @@ export class DeployStore {
     return raw ? (JSON.parse(raw) as EnvState) : undefined;
   }
 
-  /** Remembers that `version` succeeded on `env` (for promotion rules). */
-  async markSucceeded(env: string, version: string, at: number): Promise<void> {
-    await this.redis.hset(this.key('env', env, 'succeeded'), this.mask(version), String(at));
+  /**
+   * Remembers that this version succeeded on `env` (for promotion rules): its commit when it has one — so a
+   * branch that has moved since is a different version — else its name.
+   */
+  async markSucceeded(env: string, version: VersionKey, at: number): Promise<void> {
+    await this.redis.hset(this.key('env', env, 'succeeded'), this.mask(succeededField(version)), String(at));
   }
 
   /** The environment's successful deploys, newest first (for rollbacks). */
@@ -334,8 +352,8 @@ export class DeployStore {
     return raws.map((r) => JSON.parse(r) as EnvState);
   }
 
-  async hasSucceeded(env: string, version: string): Promise<boolean> {
-    return (await this.redis.hexists(this.key('env', env, 'succeeded'), this.mask(version))) === 1;
+  async hasSucceeded(env: string, version: VersionKey): Promise<boolean> {
+    return (await this.redis.hexists(this.key('env', env, 'succeeded'), this.mask(succeededField(version)))) === 1;
   }
 
   /** Appends one log entry per deploy; a second call for the same deploy is ignored. */
@@ -367,6 +385,14 @@ export class DeployStore {
       await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, key, token);
     }
   }
+}
+
+/** A version as promotion rules know it: a name, or a record/state carrying a commit SHA. */
+export type VersionKey = string | { version: string; sha?: string };
+
+function succeededField(v: VersionKey): string {
+  if (typeof v === 'string') return v;
+  return v.sha ? `sha:${v.sha}` : v.version;
 }
 
 export interface AuditEntry {

@@ -17,7 +17,7 @@ import { allItems, approvalProblem, dropExpired, summarize, type GateState } fro
 import { httpCheck } from '../steps/http-check.js';
 import { runCommand } from '../steps/run-command.js';
 import { stepEnv } from '../steps/step-env.js';
-import { renderTemplate } from '../core/template.js';
+import { deployVars, renderTemplate } from '../core/template.js';
 import type { Redis } from 'ioredis';
 
 export class GateService {
@@ -192,7 +192,7 @@ export class GateService {
     const record = await this.d.store.get(id);
     if (record?.status !== 'pending' || !record.gates) return;
     const env = this.env(record);
-    const vars = { env: record.env, version: record.version, ref: record.ref, user: record.requestedBy, deployId: record.id };
+    const vars = deployVars(record);
     const checks = allItems(env).filter((it) => it.check && !record.gates?.items[it.id]?.checked);
     await Promise.all(
       checks.map(async (item) => {

@@ -5,6 +5,7 @@ import type { KnownBlock } from '@slack/types';
 import { deployLogBlocks } from '../../blocks/deploy-log.js';
 import { deployStatusBlocks, stepOutputBlocks } from '../../blocks/deploy-status.js';
 import { gateMessageBlocks } from '../../blocks/gate-message.js';
+import { codeVersion } from '../../blocks/format.js';
 import { roleLabel, type Config } from '../core/config.js';
 import type { DeployRecord, DeployStore, LogEntry } from '../deploys/deploy-store.js';
 import type { Logger } from '../core/logger.js';
@@ -105,7 +106,7 @@ export class StatusMessenger {
     const channel = this.config.channels.deployLog;
     if (!channel) return;
     try {
-      await this.slack.chat.postMessage({ channel, text: `:white_check_mark: Deploy #${record.id} (\`${record.version}\` → ${record.env}): ${line}.` });
+      await this.slack.chat.postMessage({ channel, text: `:white_check_mark: Deploy #${record.id} (${codeVersion(record)} → ${record.env}): ${line}.` });
     } catch (err) {
       this.log.warn({ deployId: record.id, err: (err as Error).message }, 'sign-off not delivered to the deploy log');
     }

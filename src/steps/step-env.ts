@@ -30,6 +30,9 @@ export function stepEnv(base: NodeJS.ProcessEnv, vars: DeployVars, own: Record<s
     SHIPMATE_REF: vars.ref,
     SHIPMATE_USER: vars.user,
     SHIPMATE_DEPLOY_ID: vars.deployId,
+    // Where versions are commits (a `repository` is configured).
+    ...(vars.sha ? { SHIPMATE_SHA: vars.sha } : {}),
+    ...(vars.previousSha ? { SHIPMATE_PREVIOUS_SHA: vars.previousSha } : {}),
     ...own,
   };
 }

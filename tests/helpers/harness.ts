@@ -82,6 +82,8 @@ export interface TestBotOptions {
   env?: NodeJS.ProcessEnv;
   worker?: ShipmateOptions['worker'];
   now?: () => number;
+  /** Each repository's RefResolver (default: git). */
+  resolvers?: ShipmateOptions['resolvers'];
 }
 
 export function headerText(m: StandinMessage): string {
@@ -111,6 +113,7 @@ export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
     env: { PATH: process.env.PATH, ...opts.env },
     worker: opts.worker ?? { lockDuration: 3_000, stalledInterval: 1_000 },
     now: opts.now,
+    resolvers: opts.resolvers,
   });
   const { port } = await shipmate.start();
   const url = `http://127.0.0.1:${port}/slack/events`;

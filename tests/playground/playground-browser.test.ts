@@ -121,7 +121,7 @@ async function watchUntilSucceeded(status: Locator, timeoutMs: number): Promise<
  * each tick), then approve as the tech lead and as the security lead (the requester cannot approve their own deploy).
  */
 async function passGates(version: string, opts: { screenshot?: string; beforeApprovals?: (gate: Locator) => Promise<void> } = {}): Promise<void> {
-  const gate = headed(new RegExp(`Gates for deploy #\\d+ · ${version.replace(/\./g, '\\.')} → production`));
+  const gate = headed(new RegExp(`Gates for deploy #\\d+ · ${version.replace(/\./g, '\\.')} \\([0-9a-f]{7}\\) → production`));
   await gate.getByRole('checkbox').first().waitFor();
   for (;;) {
     const box = gate.locator('input[type="checkbox"]:not(:checked)').first();
@@ -157,13 +157,13 @@ describe('playground in a browser', () => {
 
     // dev first: staging (and production) only take versions that succeeded on the environment before them
     await type('/deploy dev v1.0.0');
-    await ephemeral(/Deploying v1\.0\.0 to dev/).waitFor();
-    const dev = headed(/· v1\.0\.0 → dev/);
+    await ephemeral(/Deploying v1\.0\.0 \([0-9a-f]{7}\) to dev/).waitFor();
+    const dev = headed(/· v1\.0\.0 \([0-9a-f]{7}\) → dev/);
     await dev.filter({ hasText: 'running' }).waitFor();
 
     // a second dev deploy waits in the queue; cancel it through its confirm dialog
     await type('/deploy dev v1.0.1');
-    const second = headed(/· v1\.0\.1 → dev/);
+    const second = headed(/· v1\.0\.1 \([0-9a-f]{7}\) → dev/);
     await second.getByRole('button', { name: /Cancel deploy|Stop deploy/ }).click();
     const dialog = page.getByTestId('confirm-dialog');
     await dialog.waitFor();
@@ -178,10 +178,10 @@ describe('playground in a browser', () => {
 
     // staging, watched step by step
     await type('/deploy staging v1.0.0');
-    const reply = ephemeral(/v1\.0\.0 to staging/);
+    const reply = ephemeral(/v1\.0\.0 \([0-9a-f]{7}\) to staging/);
     await reply.waitFor();
     expect(await reply.textContent()).toContain('Only visible to you');
-    const staging = headed(/· v1\.0\.0 → staging/);
+    const staging = headed(/· v1\.0\.0 \([0-9a-f]{7}\) → staging/);
     await staging.waitFor();
     const stepsSeenRunning = await watchUntilSucceeded(staging, 20_000);
     expect(stepsSeenRunning.length).toBeGreaterThanOrEqual(2);
@@ -236,7 +236,7 @@ describe('playground in a browser', () => {
       },
     });
 
-    const status = headed(/Deploy #\d+ · v1\.0\.0 → production/);
+    const status = headed(/Deploy #\d+ · v1\.0\.0 \([0-9a-f]{7}\) → production/);
     await status.waitFor({ timeout: 15_000 });
     const running = await watchUntilSucceeded(status, 30_000);
     expect(running.length).toBeGreaterThanOrEqual(2);
@@ -254,21 +254,25 @@ describe('playground in a browser', () => {
     await openChannel('releases');
     for (const env of ['dev', 'staging']) {
       await type(`/deploy ${env} v1.1.0`);
-      await watchUntilSucceeded(headed(new RegExp(`· v1\\.1\\.0 → ${env}`)), 20_000);
+      await watchUntilSucceeded(headed(new RegExp(`· v1\\.1\\.0 \\([0-9a-f]{7}\\) → ${env}`)), 20_000);
     }
     await type('/deploy prod v1.1.0');
     await passGates('v1.1.0');
-    await watchUntilSucceeded(headed(/Deploy #\d+ · v1\.1\.0 → production/), 30_000);
+    await watchUntilSucceeded(headed(/Deploy #\d+ · v1\.1\.0 \([0-9a-f]{7}\) → production/), 30_000);
+    // the demo repository's commits going out, v1.0.0 → v1.1.0, with their authors
+    const changes = (await headed(/Deploy #\d+ · v1\.1\.0 \([0-9a-f]{7}\) → production/).textContent()) ?? '';
+    expect(changes).toContain('3 commits since');
+    expect(changes).toContain('docs: rollback runbook — Sam Okafor');
 
     await actAs('U0DEMOALEX');
     await type('/rollback prod');
     // It asks first, privately; the answer replaces the question.
-    const question = ephemeral(/Roll back production from v1\.1\.0 to v1\.0\.0\?/);
+    const question = ephemeral(/Roll back production from v1\.1\.0 \([0-9a-f]{7}\) to v1\.0\.0 \([0-9a-f]{7}\)\?/);
     await question.waitFor();
     shots.push(await shot('rollback-confirm'));
     await question.getByRole('button', { name: 'Roll back' }).click();
     await ephemeral(/Rolling production back to v1\.0\.0/).waitFor();
-    expect(await page.getByTestId('message-list').getByText('Roll back production from v1.1.0 to v1.0.0?').count()).toBe(0);
+    expect(await page.getByTestId('message-list').getByText(/Roll back production from v1\.1\.0 \([0-9a-f]{7}\) to v1\.0\.0/).count()).toBe(0);
     // A rollback runs like a deploy, without the gates: a status message that ends Succeeded.
     const status = headed(/Rollback #\d+ · production back to v1\.0\.0/);
     await status.waitFor();
@@ -308,7 +312,7 @@ describe('playground in a browser', () => {
     await actAs('U0DEMOALEX');
     await openChannel('releases');
     await type('/deploy dev broken');
-    const status = headed(/Deploy #\d+ · broken → dev/);
+    const status = headed(/Deploy #\d+ · broken \([0-9a-f]{7}\) → dev/);
     await status.filter({ hasText: 'Failed' }).waitFor({ timeout: 20_000 });
     const text = (await status.textContent()) ?? '';
     expect(text).toMatch(/3\. Run tests — failed after/);
@@ -355,9 +359,9 @@ describe('playground in a browser', () => {
     await openChannel('releases');
     // a production deploy waiting for its gates: the widest row of buttons Shipmate posts
     await type('/deploy prod v1.0.0');
-    const gate = headed(/Gates for deploy #\d+ · v1\.0\.0 → production/).filter({ hasText: 'Waiting for' });
+    const gate = headed(/Gates for deploy #\d+ · v1\.0\.0 \([0-9a-f]{7}\) → production/).filter({ hasText: 'Waiting for' });
     await gate.getByRole('button', { name: 'Withdraw' }).waitFor();
-    const staging = headed(/Deploy #\d+ · v1\.0\.0 → staging/);
+    const staging = headed(/Deploy #\d+ · v1\.0\.0 \([0-9a-f]{7}\) → staging/);
     try {
       for (const width of [390, 820, 1280]) {
         await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
@@ -395,13 +399,13 @@ describe('playground in a browser', () => {
       await page.setViewportSize({ width: 1400, height: 900 });
     }
     await actAs('U0DEMOALEX');
-    // Withdraw asks for the reason in a modal, which is its confirmation.
+    // Withdraw asks why in a modal (its confirmation); the gate message then says it was withdrawn.
     await gate.getByRole('button', { name: 'Withdraw' }).click();
     const modal = page.getByTestId('modal');
-    await modal.waitFor();
-    await modal.getByTestId('input-block').locator('input, textarea').first().fill('only here to try narrow windows');
+    await modal.getByRole('textbox').fill('only measuring the layout');
     await modal.getByTestId('modal-submit').click();
     await modal.waitFor({ state: 'detached' });
+    await messages().filter({ hasText: 'only measuring the layout' }).first().waitFor();
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 });

@@ -52,7 +52,10 @@ export function registerRollbackActions(app: App, deps: Deps): void {
       let requested;
       try {
         // The click's own id is the delivery key: Slack redelivering this click has one effect.
-        requested = await deps.deploys.request({ env, ref: plan.to, user, channel: choice.channel, rollbackFrom: plan.from, delivery: `rollback-confirm-${choice.nonce}` });
+        // Where versions are commits the good deploy's own SHA goes back, not whatever its branch points at now.
+        const { target } = plan;
+        const resolved = target.sha ? { ref: target.ref, sha: target.sha, ...(target.tag ? { tag: target.tag } : {}) } : undefined;
+        requested = await deps.deploys.request({ env, ref: target.ref, ...(resolved ? { resolved } : {}), user, channel: choice.channel, rollbackFrom: plan.fromVersion, delivery: `rollback-confirm-${choice.nonce}` });
       } catch (err) {
         await deps.redis.del(key);
         throw err;
