@@ -22,6 +22,7 @@ import { createMetrics, opsRoutes } from './ops/ops.js';
 import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
+import { RedisDelivery } from './notify/delivery.js';
 import { baseStepEnv } from './steps/step-env.js';
 
 export type Role = 'app' | 'worker' | 'all';
@@ -40,6 +41,8 @@ export interface ShipmateOptions {
   /** Shipmate's environment: secret values to mask are read from it, and steps get the part the config names (see baseStepEnv). */
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
+  /** Message delivery: how long one Slack call may take, the soft pace of edits to one message, the retry backoff. */
+  delivery?: { timeoutMs?: number; editPaceMs?: number; backoffMs?: number; maxBackoffMs?: number };
   now?: () => number;
 }
 
@@ -90,6 +93,16 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     timeout: 10_000,
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
+  // The delivery worker's client does no waiting of its own: a failed or rate-limited call puts the channel's
+  // delivery job back as delayed (Retry-After honoured), so no worker and no deploy is ever held by Slack.
+  const deliverySlack = new WebClient(opts.slack.botToken, {
+    slackApiUrl: opts.slack.apiUrl,
+    fetch,
+    logger: slackLogger(log),
+    timeout: opts.delivery?.timeoutMs ?? 10_000,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
   const now = opts.now ?? Date.now;
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
@@ -97,8 +110,9 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
-    const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv };
+    const delivery = new RedisDelivery(connection, prefix, queues.deliver);
+    const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);
@@ -144,7 +158,10 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     app,
     async start() {
       let port = opts.port ?? 3000;
-      if (role !== 'app') workers = await startWorkers(deps, { redisUrl: opts.redisUrl, ...opts.worker });
+      if (role !== 'app') {
+        const { timeoutMs: _t, ...pacing } = opts.delivery ?? {};
+        workers = await startWorkers(deps, { redisUrl: opts.redisUrl, ...opts.worker, deliver: { slack: deliverySlack, ...pacing } });
+      }
       if (httpReceiver) {
         const server = (await httpReceiver.start({ port, host: opts.host ?? '0.0.0.0' })) as Server;
         port = (server.address() as AddressInfo).port;
@@ -161,6 +178,11 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
         port = (plainServer.address() as AddressInfo).port;
       }
       void roles.warm();
+      // Message links need the workspace URL; learnt in the background (links simply wait until it is known).
+      void slack.auth.test().then((r) => {
+        deps.messenger.setTeamUrl(r.url);
+        requestDeps.messenger.setTeamUrl(r.url);
+      }, (err: Error) => log.warn({ err: err.message }, 'workspace URL unknown: message links left out'));
       log.info({ role, port, mode: opts.slack.appToken ? 'socket' : 'http' }, 'shipmate started');
       return { port };
     },

@@ -10,6 +10,7 @@ import type { Logger } from './core/logger.js';
 import type { Masker } from './core/mask.js';
 import type { RoleDirectory } from './gates/roles.js';
 import type { StatusMessenger } from './slack/status-message.js';
+import type { Delivery } from './notify/delivery.js';
 
 export interface Deps {
   config: Config;
@@ -21,6 +22,8 @@ export interface Deps {
   roles: RoleDirectory;
   mask: Masker;
   messenger: StatusMessenger;
+  /** The one way anything is said in Slack: queued, retried, never lost or doubled (src/notify/delivery.ts). */
+  delivery: Delivery;
   deploys: DeployService;
   gates: GateService;
   /** Redis key prefix for everything Shipmate stores (BullMQ queues included). */
@@ -31,4 +34,4 @@ export interface Deps {
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'delivery' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv'>;

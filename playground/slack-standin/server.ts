@@ -10,7 +10,11 @@ export type { ResponseUrlContext } from './response-urls.js';
 export type { ChangeEvent, StandinChannel, StandinMessage, StandinUser, StandinUserGroup, StandinView } from './store.js';
 
 export interface RecordedCall { method: string; args: Record<string, unknown>; at: number; response: Record<string, unknown>; status: number }
-export interface Failure { status?: number; retryAfter?: number; error?: string }
+/**
+ * A fault for the next calls of a method ('*' = any): an HTTP status (500…), a 429 with Retry-After, a Slack error, or
+ * `delayMs` alone — a slow answer: the call is processed at once (the message is posted) and answered only after delayMs.
+ */
+export interface Failure { status?: number; retryAfter?: number; error?: string; delayMs?: number }
 
 export interface SlackStandinOptions {
   port?: number;
@@ -49,6 +53,8 @@ export interface SlackStandin {
   homeOf(user: string): any | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   failNext(method: string, failure: Failure, times?: number): void;
+  /** Ends every fault set with failNext (Slack is back). */
+  clearFailures(): void;
   /** A response_url for a slash command / interaction by `user` in `channel`; `ts` is the source message (replace/delete_original). */
   responseUrlFor(ctx: ResponseUrlContext & { id?: string }): string;
   responseUrl(id?: string): string;
@@ -173,7 +179,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       delete args.token;
 
       const f = takeFailure(method);
-      if (f) {
+      const slowBy = f && f.delayMs !== undefined && f.status === undefined && f.retryAfter === undefined && f.error === undefined ? f.delayMs : undefined;
+      if (f && slowBy === undefined) {
         const out = failureReply(f);
         record(method, args, out.status, out.body);
         return send(res, out.status, out.body, out.headers);
@@ -193,7 +200,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         }
       }
       record(method, args, 200, body);
-      send(res, 200, body);
+      if (slowBy !== undefined) await new Promise((ok) => setTimeout(ok, slowBy));
+      if (!res.destroyed) send(res, 200, body);
     })().catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { ok: false, error: 'fatal_error', detail: String(err) });
     });
@@ -263,6 +271,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       queue.push({ ...failure, left: times });
       failures.set(method, queue);
     },
+    clearFailures: () => failures.clear(),
     responseUrlFor: ({ id, ...ctx }) => `${origin}/response/${responseUrls.register(ctx, id)}`,
     responseUrl: (id) => `${origin}/response/${id ?? responseUrls.register({})}`,
     events,
