@@ -110,7 +110,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
-    const delivery = new RedisDelivery(connection, prefix, queues.deliver);
+    const delivery = new RedisDelivery(connection, prefix, queues.deliver, mask);
     const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
     const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };

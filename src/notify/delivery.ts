@@ -11,6 +11,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { maskDeep, type Masker } from '../core/mask.js';
 
 export interface OutgoingMessage {
   /** Idempotency key: one Slack message per key, e.g. `deploy:12:status`, `deploy:12:step:3`, `log:12`. */
@@ -93,6 +94,8 @@ export class RedisDelivery implements Delivery {
     private readonly redis: Redis,
     prefix: string,
     private readonly queue: Queue<DeliverJobData>,
+    /** Messages wait in Redis: masked before they are stored, like everything else Shipmate writes. */
+    private readonly mask: Masker,
   ) {
     this.keys = deliveryKeys(prefix);
   }
@@ -100,7 +103,7 @@ export class RedisDelivery implements Delivery {
   async send(message: OutgoingMessage): Promise<void> {
     const { key, channel } = message;
     const mode = message.mode ?? 'post';
-    const { version, ...content } = message;
+    const { version, ...content } = maskDeep(message, this.mask);
     const [accepted, gen] = (await this.redis.eval(
       ENQUEUE, 4, this.keys.message(key), this.keys.list(channel), this.keys.gen(channel), this.keys.channels,
       JSON.stringify({ ...content, mode }), version === undefined ? '' : String(version), key, channel, KEY_TTL_S, mode,
