@@ -20,15 +20,18 @@ export const POSITIONS_SHOWN = 5;
 
 
 /**
- * The environment's line: queued and running deploys in a sorted set scored by queue time. An active deploy joins it
- * (NX: its place never moves), a finished one leaves; the rank comes back in the same call. Ranks are unique.
+ * The environment's line: queued and running deploys in a sorted set scored by a per-environment sequence taken
+ * when the deploy joins it (NX: its place never moves, and later joiners always come behind, so ranks are unique
+ * and stable under concurrent requests); a finished one leaves. The rank comes back in the same call.
  */
 const PLACE = `
 if ARGV[1] == 'in' then
-  redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[3])
-  return redis.call('ZRANK', KEYS[1], ARGV[3])
+  if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+    redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[2])
+  end
+  return redis.call('ZRANK', KEYS[1], ARGV[2])
 end
-redis.call('ZREM', KEYS[1], ARGV[3])
+redis.call('ZREM', KEYS[1], ARGV[2])
 return false`;
 
 export class StatusMessenger {
@@ -60,7 +63,8 @@ export class StatusMessenger {
   /** Keeps the environment's line in step with the record; returns its place (1 = running or next), 0 when not in line. */
   private async place(record: DeployRecord): Promise<number> {
     const active = record.status === 'queued' || record.status === 'running';
-    const rank = await this.redis.eval(PLACE, 1, this.lineKey(record.env), active ? 'in' : 'out', record.queuedAt ?? record.createdAt, record.id);
+    const line = this.lineKey(record.env);
+    const rank = await this.redis.eval(PLACE, 2, line, `${line}:seq`, active ? 'in' : 'out', record.id);
     return typeof rank === 'number' ? rank + 1 : 0;
   }
 

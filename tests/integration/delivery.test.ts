@@ -2,7 +2,7 @@
 // processed but answered late): every message arrives exactly once, in order per channel, edits coalesce, a restart
 // in the middle of an outage loses nothing, and a deploy that finishes during the outage is not slowed by it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackStandin, type SlackStandin, type StandinMessage } from '../../playground/slack-standin/server.js';
+import { startSlackStandin } from '../../playground/slack-standin/server.js';
 import { PIPELINE_YAML } from '../helpers/configs.js';
 import { BOT_TOKEN, CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 
@@ -14,8 +14,6 @@ afterAll(async () => {
   await stopRedis();
 });
 
-const keyOf = (m: StandinMessage) => (m.metadata?.event_payload as { key?: string } | undefined)?.key;
-const withKey = (slack: SlackStandin, key: string) => slack.messages().filter((m) => keyOf(m) === key);
 
 describe('delivery under Slack faults', () => {
   it('500s, 429s with Retry-After and slow answers: each message once, in order per channel', async () => {
