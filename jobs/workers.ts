@@ -8,6 +8,7 @@ import { isFinal } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor } from './deploy.js';
+import { publishHome } from '../src/slack/home.js';
 import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
 import { DELIVER_QUEUE, deliveryKeys, wake, type DeliverJobData } from '../src/notify/delivery.js';
 import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
@@ -63,9 +64,11 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
 
   // Many channels drain side by side; each channel has one drainer at a time (its generation's job).
+  const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
   const deliverWorker = new Worker<DeliverJobData>(
     DELIVER_QUEUE,
-    createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) }),
+    // 'home' jobs republish one user's App Home (its `channel` is the user); the rest drain a channel's messages.
+    (job, token) => (job.name === 'home' ? publishHome(deps, job.data.channel) : deliver(job, token)),
     { connection, prefix: deps.prefix, concurrency: 16, maxStalledCount: 100 },
   );
   deliverWorker.on('error', (err) => deps.log.error({ queue: DELIVER_QUEUE, err: err.message }, 'worker error'));

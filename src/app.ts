@@ -117,6 +117,12 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
+  // App Home follows the gates: one job per user and gate state (the same state twice is one job), run by a worker.
+  for (const d of new Set([deps, requestDeps])) {
+    d.messenger.republishHome = async (users, state) => {
+      await Promise.all(users.map((user) => d.queues.deliver.add('home', { channel: user, gen: 0 }, { jobId: `home-${user}-${state}`, delay: 200, removeOnComplete: { age: 3600 }, removeOnFail: { count: 100 } })));
+    };
+  }
   const { queues } = deps;
   await queues.init();
 

@@ -2,6 +2,7 @@
 // message each, edited as the deploy moves), step output in the thread, and the deployment-log entry. Everything
 // goes through the delivery path (src/notify/delivery.ts): these calls only render and enqueue, so a deploy never
 // waits on Slack or fails because of it.
+import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
 import { approvalDmText } from '../../blocks/approval-dm.js';
@@ -36,6 +37,8 @@ return false`;
 
 export class StatusMessenger {
   private teamUrl: string | undefined;
+  /** Republishes these users' App Home (set in app.ts: a job on the delivery queue, deduplicated by `state`). */
+  republishHome?: (users: string[], state: string) => Promise<void>;
 
   constructor(
     private readonly store: DeployStore,
@@ -114,6 +117,9 @@ export class StatusMessenger {
     const statusLink = record.status !== 'pending' ? await this.link(messageKeys.status(record.id)) : undefined;
     const { text, blocks } = gateMessageBlocks(record, env, roleName, { statusLink });
     await this.delivery.send({ key: messageKeys.gate(record.id), channel: record.channel, text, blocks, mode: 'upsert', version: record.rev });
+    // Whose Home shows this deploy as waiting: its approvers and its requester (bounded by the config, not the queue).
+    const homeUsers = new Set([record.requestedBy, ...(env.approvals?.roles ?? []).flatMap((r) => this.config.roles[r]?.users ?? [])]);
+    await this.republishHome?.([...homeUsers], `${record.id}-${createHash('sha1').update(text + JSON.stringify(blocks)).digest('hex').slice(0, 12)}`);
     const users = await this.redis.smembers(this.dmKey(record.id));
     if (users.length === 0) return;
     const gateLink = await this.link(messageKeys.gate(record.id));

@@ -53,7 +53,11 @@ async function request(version: string): Promise<{ id: string; gate: StandinMess
 describe('messages that never go stale', () => {
   it('approve, start, finish: every DM, the gate and the status message follow', async () => {
     const { id, gate: g } = await request('v1.0.0');
+    // App Home follows without being opened: the approver's Home offers the sign-off…
+    await eventually(() => JSON.stringify(bot.slack.homeOf('U0SAM')?.blocks ?? []).includes(`"${id}:security_lead"`), 5_000, 'the sign-off on Home');
     await bot.click(g, `${ACTIONS.approve}:tech_lead`, 'U0TARA');
+    // …and once the tech-lead approval is in, Ted (same role) has nothing left to sign there
+    await eventually(() => { const h = JSON.stringify(bot.slack.homeOf('U0TED')?.blocks ?? null); return h !== 'null' && !h.includes(`"${id}:tech_lead"`); }, 5_000, "Ted's Home updated");
     await allSay(id, 'the approval', (t) => t.includes('<@U0TARA>'), (t, u) =>
       u === 'U0TARA' ? t.includes('You approved') : t.includes('Approved by <@U0TARA> (Tech Lead)') && t.includes('asks for your sign-off'));
     await bot.click(gate(id)!, `${ACTIONS.approve}:security_lead`, 'U0SAM');
@@ -63,6 +67,7 @@ describe('messages that never go stale', () => {
     // finished: nothing still says it runs
     await allSay(id, 'the finish', (t) => t.includes('is succeeded') && !t.includes('is running'), (t) => t.includes('succeeded') && t.includes('Nothing to sign'));
     await eventually(() => { const s = bot.statusMessage(id); return s && allText(s).includes('Succeeded'); }, 10_000, 'the status message to say Succeeded');
+    await eventually(() => !JSON.stringify(bot.slack.homeOf('U0SAM')?.blocks ?? []).includes(`"${id}:`), 5_000, "the finished deploy gone from Sam's Home");
   }, 30_000);
 
   it('reject: the gate and every DM say who rejected it and why', async () => {
