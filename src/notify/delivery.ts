@@ -120,5 +120,7 @@ export class RedisDelivery implements Delivery {
 
 /** Adds the channel's drainer for this generation; a second add of the same generation is a no-op (same job id). */
 export async function wake(queue: Queue<DeliverJobData>, channel: string, gen: number): Promise<void> {
-  await queue.add('deliver', { channel, gen }, { jobId: deliverJobId(channel, gen), removeOnComplete: true, removeOnFail: { count: 100 } });
+  // Slack failures are waited out inside the job (moved to delayed); attempts cover the rest (e.g. Redis hiccups),
+  // so a channel's drainer never ends as failed while messages wait behind it.
+  await queue.add('deliver', { channel, gen }, { jobId: deliverJobId(channel, gen), attempts: 20, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 100 } });
 }
