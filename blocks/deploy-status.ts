@@ -71,12 +71,18 @@ export function commitListText(d: Pick<DeployRecord, 'commits' | 'commitCount' |
   return `${head}\n${lines.join('\n')}${more}`;
 }
 
-export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; now?: number; signoff?: { label: string } } = {}): { text: string; blocks: KnownBlock[] } {
+/**
+ * `positionsShown`: only the first N places in line show their exact position; further back it says "behind N others",
+ * so a deploy starting or finishing changes the text of at most N queued messages, however long the queue.
+ */
+export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; positionsShown?: number; now?: number; signoff?: { label: string } } = {}): { text: string; blocks: KnownBlock[] } {
   const now = opts.now ?? Date.now();
   const elapsed = d.startedAt ? (d.finishedAt ?? now) - d.startedAt : undefined;
   const statusText =
     d.status === 'queued' && opts.position && opts.position > 1
-      ? `${STATUS_LABEL.queued} — position ${opts.position}`
+      ? opts.positionsShown !== undefined && opts.position > opts.positionsShown
+        ? `${STATUS_LABEL.queued} — behind ${opts.positionsShown}+ others`
+        : `${STATUS_LABEL.queued} — position ${opts.position}`
       : d.status === 'running' && d.cancelRequestedBy
         ? `${STATUS_LABEL.running} — stopping (cancel requested by ${mention(d.cancelRequestedBy)})`
         : STATUS_LABEL[d.status];

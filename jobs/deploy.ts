@@ -235,13 +235,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         const s = r.steps[i];
         if (s) Object.assign(s, { pgid: undefined, host: undefined, status: outcome.ok ? 'passed' : cancelled ? 'cancelled' : 'failed', finishedAt, durationMs: finishedAt - startedAt, exitCode: outcome.exitCode, error: outcome.error && deps.mask(outcome.error) });
       });
-      const outputTs = await messenger.postStepOutput(id, i, masked);
-      if (outputTs) {
-        await run.write((r) => {
-          const s = r.steps[i];
-          if (s) s.outputTs = outputTs;
-        });
-      }
+      await messenger.postStepOutput(id, i, masked);
       log.info({ step: step.name, ok: outcome.ok, ms: finishedAt - startedAt }, 'step finished');
       if (cancelled) {
         await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));

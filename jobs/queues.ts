@@ -3,6 +3,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/core/config.js';
+import { DELIVER_QUEUE, type DeliverJobData } from '../src/notify/delivery.js';
 
 export interface DeployJobData {
   deployId: string;
@@ -27,6 +28,8 @@ export function deployJobId(deployId: string): string {
 export class DeployQueues {
   readonly byEnv = new Map<string, Queue<DeployJobData>>();
   readonly gates: Queue<GateJobData>;
+  /** Slack messages: one drainer job per channel at a time (src/notify/delivery.ts, jobs/deliver.ts). */
+  readonly deliver: Queue<DeliverJobData>;
 
   constructor(
     config: Config,
@@ -36,6 +39,8 @@ export class DeployQueues {
   ) {
     this.gates = new Queue<GateJobData>(GATES_QUEUE, { connection, prefix });
     this.gates.on('error', (err) => onError(GATES_QUEUE, err));
+    this.deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection, prefix });
+    this.deliver.on('error', (err) => onError(DELIVER_QUEUE, err));
     for (const env of config.environments) {
       const q = new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix });
       q.on('error', (err) => onError(q.name, err));
@@ -86,6 +91,6 @@ export class DeployQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.byEnv.values(), this.gates].map((q) => q.close()));
+    await Promise.all([...this.byEnv.values(), this.gates, this.deliver].map((q) => q.close()));
   }
 }

@@ -9,6 +9,9 @@ import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor } from './deploy.js';
 import { startFollowUpWorker } from './follow-up.js';
+import { publishHome } from '../src/slack/home.js';
+import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
+import { DELIVER_QUEUE, deliveryKeys, wake, type DeliverJobData } from '../src/notify/delivery.js';
 import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
 
 export interface WorkerOptions {
@@ -16,6 +19,8 @@ export interface WorkerOptions {
   /** How long a worker's lock on a job lasts without renewal; a crashed worker's deploy is noticed after it. */
   lockDuration?: number;
   stalledInterval?: number;
+  /** The delivery worker's Slack client and pacing (see jobs/deliver.ts). */
+  deliver: Pick<DeliverOptions, 'slack' | 'editPaceMs' | 'backoffMs' | 'maxBackoffMs'>;
 }
 
 export interface RunningWorkers {
@@ -60,18 +65,33 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
   const followUpWorker = startFollowUpWorker(deps, connection);
 
+  // Many channels drain side by side; each channel has one drainer at a time (its generation's job).
+  const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
+  const deliverWorker = new Worker<DeliverJobData>(
+    DELIVER_QUEUE,
+    // 'home' jobs republish one user's App Home (its `channel` is the user); the rest drain a channel's messages.
+    (job, token) => (job.name === 'home' ? publishHome(deps, job.data.channel) : deliver(job, token)),
+    { connection, prefix: deps.prefix, concurrency: 16, maxStalledCount: 100 },
+  );
+  deliverWorker.on('error', (err) => deps.log.error({ queue: DELIVER_QUEUE, err: err.message }, 'worker error'));
+  // A process that died between recording a message and adding its channel's job left it waiting: wake every such channel.
+  const keys = deliveryKeys(deps.prefix);
+  for (const channel of await deps.redis.smembers(keys.channels)) {
+    await wake(deps.queues.deliver, channel, Number((await deps.redis.get(keys.gen(channel))) ?? 0));
+  }
+
   const subscriber = createRedis(opts.redisUrl);
   await subscriber.subscribe(cancelChannel(deps.prefix));
   subscriber.on('message', (_channel, deployId: string) => {
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
   });
 
-  await Promise.all([...workers, gateWorker, followUpWorker].map((w) => w.waitUntilReady()));
+  await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker].map((w) => w.waitUntilReady()));
   return {
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all([...workers, gateWorker, followUpWorker].map((w) => w.close()));
+      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker].map((w) => w.close()));
       subscriber.disconnect();
       await connection.quit().catch(() => undefined);
     },

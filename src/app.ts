@@ -22,8 +22,8 @@ import { createMetrics, opsRoutes } from './ops/ops.js';
 import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
+import { RedisDelivery } from './notify/delivery.js';
 import { baseStepEnv } from './steps/step-env.js';
-import { DirectDelivery } from './notify/direct-delivery.js';
 import { FollowUpQueue } from './notify/follow-ups.js';
 import { Notifier } from './notify/notifier.js';
 import { Versions, type ResolverFactory } from './versions/versions.js';
@@ -44,6 +44,8 @@ export interface ShipmateOptions {
   /** Shipmate's environment: secret values to mask are read from it, and steps get the part the config names (see baseStepEnv). */
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
+  /** Message delivery: how long one Slack call may take, the soft pace of edits to one message, the retry backoff. */
+  delivery?: { timeoutMs?: number; editPaceMs?: number; backoffMs?: number; maxBackoffMs?: number };
   now?: () => number;
   /** Where mirrors of remote repositories are kept (SHIPMATE_DATA_DIR/git); default a directory under the system's temp dir. */
   gitCacheDir?: string;
@@ -98,6 +100,16 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     timeout: 10_000,
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
+  // The delivery worker's client does no waiting of its own: a failed or rate-limited call puts the channel's
+  // delivery job back as delayed (Retry-After honoured), so no worker and no deploy is ever held by Slack.
+  const deliverySlack = new WebClient(opts.slack.botToken, {
+    slackApiUrl: opts.slack.apiUrl,
+    fetch,
+    logger: slackLogger(log),
+    timeout: opts.delivery?.timeoutMs ?? 10_000,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
   const now = opts.now ?? Date.now;
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
@@ -107,15 +119,21 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
-    const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-    const delivery = new DirectDelivery(slack, connection, prefix, log);
+    const delivery = new RedisDelivery(connection, prefix, queues.deliver, mask);
+    const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
     const followUps = new FollowUpQueue(connection, prefix, (err) => log.warn({ queue: 'followups', err: err.message }, 'queue connection error'));
     const notifier = new Notifier({ config: opts.config, delivery, followUps, store, slack, redis: connection, prefix, log, now });
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions };
-    return { ...services, mask, delivery, deploys: new DeployService(services), gates: new GateService(services) };
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions };
+    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
+  // App Home follows the gates: one job per user and gate state (the same state twice is one job), run by a worker.
+  for (const d of new Set([deps, requestDeps])) {
+    d.messenger.republishHome = async (users, state) => {
+      await Promise.all(users.map((user) => d.queues.deliver.add('home', { channel: user, gen: 0 }, { jobId: `home-${user}-${state}`, delay: 200, removeOnComplete: { age: 3600 }, removeOnFail: { count: 100 } })));
+    };
+  }
   const { queues } = deps;
   await queues.init();
 
@@ -157,7 +175,10 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     app,
     async start() {
       let port = opts.port ?? 3000;
-      if (role !== 'app') workers = await startWorkers(deps, { redisUrl: opts.redisUrl, ...opts.worker });
+      if (role !== 'app') {
+        const { timeoutMs: _t, ...pacing } = opts.delivery ?? {};
+        workers = await startWorkers(deps, { redisUrl: opts.redisUrl, ...opts.worker, deliver: { slack: deliverySlack, ...pacing } });
+      }
       if (httpReceiver) {
         const server = (await httpReceiver.start({ port, host: opts.host ?? '0.0.0.0' })) as Server;
         port = (server.address() as AddressInfo).port;
@@ -174,6 +195,11 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
         port = (plainServer.address() as AddressInfo).port;
       }
       void roles.warm();
+      // Message links need the workspace URL; learnt in the background (links simply wait until it is known).
+      void slack.auth.test().then((r) => {
+        deps.messenger.setTeamUrl(r.url);
+        requestDeps.messenger.setTeamUrl(r.url);
+      }, (err: Error) => log.warn({ err: err.message }, 'workspace URL unknown: message links left out'));
       log.info({ role, port, mode: opts.slack.appToken ? 'socket' : 'http' }, 'shipmate started');
       return { port };
     },

@@ -40,4 +40,4 @@ export interface Deps {
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier' | 'versions'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'delivery' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier' | 'versions'>;

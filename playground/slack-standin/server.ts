@@ -11,7 +11,10 @@ export type { ResponseUrlContext } from './response-urls.js';
 export type { ChangeEvent, StandinChannel, StandinMessage, StandinUser, StandinUserGroup, StandinView } from './store.js';
 
 export interface RecordedCall { method: string; args: Record<string, unknown>; at: number; response: Record<string, unknown>; status: number }
-/** A fault for the next call(s): an HTTP status, a 429 with Retry-After, a Slack error, and/or a delay (`delayMs` alone: a slow but normal answer). */
+/**
+ * A fault for the next calls of a method ('*' = any): an HTTP status (500…), a 429 with Retry-After, a Slack error, or
+ * `delayMs` alone — a slow answer: the call is processed at once (the message is posted) and answered only after delayMs.
+ */
 export interface Failure { status?: number; retryAfter?: number; error?: string; delayMs?: number }
 
 export interface SlackStandinOptions {
@@ -53,6 +56,8 @@ export interface SlackStandin {
   homeOf(user: string): any | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   failNext(method: string, failure: Failure, times?: number): void;
+  /** Ends every fault set with failNext (Slack is back). */
+  clearFailures(): void;
   /** A response_url for a slash command / interaction by `user` in `channel`; `ts` is the source message (replace/delete_original). */
   responseUrlFor(ctx: ResponseUrlContext & { id?: string }): string;
   responseUrl(id?: string): string;
@@ -185,7 +190,10 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       delete args.token;
 
       const f = takeFailure(method);
-      if (f && !(await slowOnly(f))) {
+      // delayMs alone: a slow answer — the call takes effect at once and is answered late. With a status: a late failure.
+      const slowBy = f && f.delayMs !== undefined && f.status === undefined && f.retryAfter === undefined && f.error === undefined ? f.delayMs : undefined;
+      if (f && slowBy === undefined) {
+        if (f.delayMs) await new Promise((ok) => setTimeout(ok, f.delayMs));
         const out = failureReply(f);
         record(method, args, out.status, out.body);
         return send(res, out.status, out.body, out.headers);
@@ -205,7 +213,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         }
       }
       record(method, args, 200, body);
-      send(res, 200, body);
+      if (slowBy !== undefined) await new Promise((ok) => setTimeout(ok, slowBy));
+      if (!res.destroyed) send(res, 200, body);
     })().catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { ok: false, error: 'fatal_error', detail: String(err) });
     });
@@ -275,6 +284,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       queue.push({ ...failure, left: times });
       failures.set(method, queue);
     },
+    clearFailures: () => failures.clear(),
     responseUrlFor: ({ id, ...ctx }) => `${origin}/response/${responseUrls.register(ctx, id)}`,
     responseUrl: (id) => `${origin}/response/${id ?? responseUrls.register({})}`,
     events,

@@ -18,6 +18,8 @@ export interface StandinMessage {
   deleted?: boolean;
   reply_broadcast?: boolean;
   reactions?: Array<{ name: string; users: string[]; count: number }>;
+  /** Message metadata (chat.postMessage `metadata`), returned by history/replies with include_all_metadata. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 export interface StandinUser { id: string; name: string; real_name?: string; is_bot?: boolean }
 export interface StandinChannel { id: string; name: string; is_im?: boolean; is_private?: boolean; user?: string; members?: string[] }
@@ -118,7 +120,7 @@ export class Store {
   }
 
   /** A stored message rendered like Slack's API renders it (conversations.history, chat.postMessage's `message`). */
-  render(m: StandinMessage): Record<string, unknown> {
+  render(m: StandinMessage, opts: { metadata?: boolean } = {}): Record<string, unknown> {
     const { botId, botUserId, teamId, appId } = this.opts;
     const isBot = m.bot_id !== undefined;
     const out: Record<string, unknown> = {
@@ -133,6 +135,7 @@ export class Store {
       ...(m.attachments ? { attachments: m.attachments } : {}),
       ...(m.edited ? { edited: { user: botUserId, ts: m.edited.ts } } : {}),
       ...(m.reactions?.length ? { reactions: m.reactions } : {}),
+      ...(opts.metadata && m.metadata ? { metadata: m.metadata } : {}),
     };
     if (m.thread_ts) {
       out.thread_ts = m.thread_ts;

@@ -41,6 +41,12 @@ export function messageProblems(args: Args, requireContent = true): Result | und
   return problems.length > 0 ? invalidBlocks(problems) : undefined;
 }
 
+/** Slack's message metadata: an event_type and an event_payload object. */
+function validMetadata(v: unknown): v is { event_type: string; event_payload: Record<string, unknown> } {
+  const m = v as { event_type?: unknown; event_payload?: unknown } | undefined;
+  return !!m && typeof m === 'object' && typeof m.event_type === 'string' && /^[a-z0-9_]+$/i.test(m.event_type) && !!m.event_payload && typeof m.event_payload === 'object';
+}
+
 /** The user a trigger_id was issued for, when it was made by requests.ts's triggerIdFor ("<n>.<user>.<hex>"). */
 const triggerUser = (trigger: string) => /^\d+\.([UW][A-Z0-9]+)\./.exec(trigger)?.[1];
 
@@ -52,6 +58,7 @@ export function createMethods(store: Store): Record<string, (args: Args) => Resu
     if (!channel) return fail('channel_not_found');
     const bad = messageProblems(args);
     if (bad) return bad;
+    if (args.metadata !== undefined && !validMetadata(args.metadata)) return fail('invalid_metadata_format');
     let threadTs = str(args.thread_ts);
     if (threadTs) {
       const parent = store.messages.find((m) => m.channel === channel.id && m.ts === threadTs && !m.ephemeral);
@@ -65,6 +72,7 @@ export function createMethods(store: Store): Record<string, (args: Args) => Resu
       ...(list(args.attachments) ? { attachments: list(args.attachments) } : {}),
       ...(ephemeralUser ? { ephemeral: { user: ephemeralUser } } : {}),
       ...(threadTs && bool(args.reply_broadcast) ? { reply_broadcast: true } : {}),
+      ...(!ephemeralUser && validMetadata(args.metadata) ? { metadata: args.metadata } : {}),
     };
     store.messages.push(m);
     if (threadTs && !ephemeralUser) store.find(channel.id, threadTs)?.replies.push(m.ts);
@@ -206,7 +214,7 @@ export function createMethods(store: Store): Record<string, (args: Args) => Resu
         .filter((m) => { const t = Number(m.ts); return incl ? t >= oldest && t <= latest : t > oldest && t < latest; })
         .reverse();
       const p = page(msgs, args);
-      return { ok: true, messages: p.items.map((m) => store.render(m)), has_more: p.has_more, pin_count: 0, response_metadata: p.response_metadata };
+      return { ok: true, messages: p.items.map((m) => store.render(m, { metadata: bool(args.include_all_metadata) })), has_more: p.has_more, pin_count: 0, response_metadata: p.response_metadata };
     },
 
     'conversations.replies': (args) => {
@@ -217,7 +225,7 @@ export function createMethods(store: Store): Record<string, (args: Args) => Resu
       if (!parent) return fail('thread_not_found');
       const thread = [parent, ...parent.replies.map((ts) => store.find(ch.id, ts)).filter((m): m is StandinMessage => !!m)];
       const p = page(thread, args, 1000);
-      return { ok: true, messages: p.items.map((m) => store.render(m)), has_more: p.has_more, response_metadata: p.response_metadata };
+      return { ok: true, messages: p.items.map((m) => store.render(m, { metadata: bool(args.include_all_metadata) })), has_more: p.has_more, response_metadata: p.response_metadata };
     },
 
     'users.info': (args) => {

@@ -1,4 +1,5 @@
 // Requesting, cancelling and withdrawing deploys: the part shared by slash commands, buttons and (later) automation.
+import { messageKeys } from '../notify/message-keys.js';
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
 import { audit, isFinal, type AuditEntry, type DeployRecord, type DeployStore } from './deploy-store.js';
@@ -294,11 +295,7 @@ export class DeployService {
     this.d.notifier.finished(after);
     await this.d.messenger.syncGate(id);
     const text = `:no_entry_sign: <@${user}> withdrew deploy #${id} (\`${after.version}\` → ${after.env}, requested by <@${after.requestedBy}>): ${escapeMrkdwn(reason)}`;
-    try {
-      await this.d.slack.chat.postMessage({ channel: after.channel, ...(after.gates?.gateTs ? { thread_ts: after.gates.gateTs } : {}), text, unfurl_links: false });
-    } catch (err) {
-      this.d.log.warn({ deployId: id, err: (err as Error).message }, 'withdrawal not told in the thread');
-    }
+    await this.d.delivery.send({ key: `deploy:${id}:withdrawn`, channel: after.channel, threadOf: messageKeys.gate(id), text });
     await this.d.messenger.recordLog({
       deployId: id, env: after.env, version: after.version, ref: after.ref, ...(after.sha ? { sha: after.sha } : {}), deployedBy: after.requestedBy,
       status: 'cancelled', at, notes: [`withdrawn by <@${user}> before its gates were met: ${escapeMrkdwn(reason)}`, ...after.notes],

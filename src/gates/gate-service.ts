@@ -18,6 +18,7 @@ import { httpCheck } from '../steps/http-check.js';
 import { runCommand } from '../steps/run-command.js';
 import { stepEnv } from '../steps/step-env.js';
 import { deployVars, renderTemplate } from '../core/template.js';
+import { messageKeys } from '../notify/message-keys.js';
 import type { Redis } from 'ioredis';
 
 export class GateService {
@@ -166,11 +167,8 @@ export class GateService {
     this.d.notifier.finished(after);
     await this.d.messenger.syncGate(id);
     await this.d.messenger.recordLog({ deployId: id, env: after.env, version: after.version, ref: after.ref, deployedBy: after.requestedBy, status: 'rejected', at, notes: [`rejected by <@${user}>: ${escapeMrkdwn(reason)}`, ...gateNotes(after, this.roleName), ...(await refusalNotes(this.d.redis, this.d.prefix, id))] });
-    try {
-      await this.d.slack.chat.postEphemeral({ channel: after.channel, user: after.requestedBy, text: `:no_entry: <@${user}> rejected your deploy #${id} (\`${after.version}\` → ${after.env}): ${escapeMrkdwn(reason)}` });
-    } catch (err) {
-      this.d.log.warn({ deployId: id, err: (err as Error).message }, 'could not tell the requester about the rejection');
-    }
+    // The requester hears it by DM (delivered like every message); the gate message and the DMs say it too.
+    await this.d.delivery.send({ key: `deploy:${id}:rejected`, channel: after.requestedBy, text: `:no_entry: <@${user}> rejected your deploy #${id} (\`${after.version}\` → ${after.env}): ${escapeMrkdwn(reason)}` });
     return after;
   }
 
@@ -244,30 +242,24 @@ export class GateService {
     await this.change(id, () => false);
   }
 
-  /** Tells the approvers: a DM each, or one mention of the roles' user groups in the channel. */
+  /** Tells the approvers: a DM each (kept up to date as the deploy moves), or one mention of the roles' user groups in the gate thread. */
   async notifyApprovers(record: DeployRecord): Promise<void> {
     const env = this.env(record);
     const rules = env.approvals;
     if (!rules || rules.notify === 'none') return;
-    const link = record.gates?.gateTs ? await this.d.messenger.permalink(record.channel, record.gates.gateTs) : undefined;
-    const text = `<@${record.requestedBy}> asks for your sign-off on deploy #${record.id}: \`${record.version}\` → *${record.env}*.${link ? ` <${link}|Open the gate message>` : ''} You can also approve from Shipmate's Home tab.`;
-    try {
-      if (rules.notify === 'group') {
-        const groups = rules.roles.flatMap((r) => this.d.config.roles[r]?.groups ?? []);
-        const users = rules.roles.flatMap((r) => this.d.config.roles[r]?.users ?? []).filter((u) => u !== record.requestedBy);
-        const mentions = [...groups.map((g) => `<!subteam^${g}>`), ...users.map((u) => `<@${u}>`)].join(' ');
-        if (mentions && record.gates?.gateTs) await this.d.slack.chat.postMessage({ channel: record.channel, thread_ts: record.gates.gateTs, text: `${mentions} ${text}` });
-        return;
-      }
-      const users = new Set<string>();
-      for (const role of rules.roles) for (const u of this.d.config.roles[role]?.users ?? []) users.add(u);
-      users.delete(record.requestedBy);
-      for (const user of users) {
-        await this.d.slack.chat.postMessage({ channel: user, text });
-      }
-    } catch (err) {
-      this.d.log.warn({ deployId: record.id, err: (err as Error).message }, 'could not notify approvers');
+    if (rules.notify === 'group') {
+      const groups = rules.roles.flatMap((r) => this.d.config.roles[r]?.groups ?? []);
+      const users = rules.roles.flatMap((r) => this.d.config.roles[r]?.users ?? []).filter((u) => u !== record.requestedBy);
+      const mentions = [...groups.map((g) => `<!subteam^${g}>`), ...users.map((u) => `<@${u}>`)].join(' ');
+      const link = await this.d.messenger.link(messageKeys.gate(record.id));
+      const text = `${mentions} <@${record.requestedBy}> asks for your sign-off on deploy #${record.id}: \`${record.version}\` → *${record.env}*.${link ? ` <${link}|Open the gate message>` : ''} You can also approve from Shipmate's Home tab.`;
+      if (mentions) await this.d.delivery.send({ key: `deploy:${record.id}:approvers`, channel: record.channel, threadOf: messageKeys.gate(record.id), text });
+      return;
     }
+    const users = new Set<string>();
+    for (const role of rules.roles) for (const u of this.d.config.roles[role]?.users ?? []) users.add(u);
+    users.delete(record.requestedBy);
+    await this.d.messenger.askApprovers(record, [...users]);
   }
 
   /** The sign-off some environments need after a successful deploy (Ontos: product team on staging). */

@@ -84,11 +84,19 @@ export interface TestBotOptions {
   now?: () => number;
   /** Each repository's RefResolver (default: git). */
   resolvers?: ShipmateOptions['resolvers'];
+  /** Message delivery pacing; tests default to short waits so they stay fast. */
+  delivery?: ShipmateOptions['delivery'];
 }
 
 export function headerText(m: StandinMessage): string {
   const header = (m.blocks as Array<{ type: string; text?: { text: string } }> | undefined)?.find((b) => b.type === 'header');
   return header?.text?.text ?? '';
+}
+
+/** Messages in the bot's DM with `user` (delivered as DMs: approval requests, notices to the requester). */
+export function dmsTo(slack: SlackStandin, user: string): StandinMessage[] {
+  const dm = [...slack.state().channels].find((c) => c.is_im && c.user === user);
+  return dm ? slack.messages(dm.id) : [];
 }
 
 export function allText(m: StandinMessage): string {
@@ -114,6 +122,7 @@ export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
     worker: opts.worker ?? { lockDuration: 3_000, stalledInterval: 1_000 },
     now: opts.now,
     resolvers: opts.resolvers,
+    delivery: { editPaceMs: 50, backoffMs: 100, maxBackoffMs: 1_000, timeoutMs: 3_000, ...opts.delivery },
   });
   const { port } = await shipmate.start();
   const url = `http://127.0.0.1:${port}/slack/events`;

@@ -125,6 +125,8 @@ describe('post-deploy sign-off double click', () => {
       await eventually(() => bot.slack.messages('C0DEPLOYLOG').some((m) => (m.text ?? '').includes(`Deploy #${id} (`)), 5_000, 'the sign-off in the deploy log');
       expect(await actions(bot, id, 'signoff.given')).toHaveLength(1);
       expect(bot.slack.messages('C0DEPLOYLOG').filter((m) => (m.text ?? '').includes(`Deploy #${id} (`) && (m.text ?? '').includes('sign-off by'))).toHaveLength(1);
+      // The thread is another channel's queue than the log: it may arrive a moment later, and once.
+      await eventually(() => bot.slack.thread(CHANNEL, messages[i]?.ts ?? '').some((m) => (m.text ?? '').includes('sign-off by')), 5_000, 'the sign-off in the thread');
       expect(bot.slack.thread(CHANNEL, messages[i]?.ts ?? '').filter((m) => (m.text ?? '').includes('sign-off by'))).toHaveLength(1);
     }
   }, 60_000);

@@ -6,7 +6,7 @@ import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT, VIEWS } from '../../
 import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js';
 import { blockLimitProblems } from '../../playground/slack-standin/block-limits.js';
 import type { StandinMessage } from '../../playground/slack-standin/server.js';
-import { CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { CHANNEL, allText, dmsTo, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 import { withdrawVia } from '../helpers/interactions.js';
 
 const YAML = `
@@ -253,7 +253,7 @@ describe('checklist and approvals', () => {
     const r = await eventually(async () => ((await record(id)).status === 'rejected' ? record(id) : undefined));
     expect(r.gates?.rejected).toMatchObject({ user: 'U0SAM', reason: 'migration has no rollback script' });
     await freshGate(id, (t) => t.includes('*Rejected* by <@U0SAM>') && t.includes('migration has no rollback script'));
-    const told = await eventually(() => bot.slack.ephemerals('U0BOB').find((m) => (m.text ?? '').includes('rejected your deploy')));
+    const told = await eventually(() => dmsTo(bot.slack, 'U0BOB').find((m) => (m.text ?? '').includes('rejected your deploy')));
     expect(told.text).toContain('migration has no rollback script');
     const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes(`Deploy #${id}`)));
     expect(allText(log)).toContain('Rejected');

@@ -46,7 +46,8 @@ describe('/rollback', () => {
     expect(r).toMatchObject({ status: 'succeeded', kind: 'rollback', version: 'v1.0.0', rollbackFrom: 'v1.1.0', requestedBy: 'U0BOB' });
     expect(await bot.shipmate.deps.store.get('4')).toBeUndefined();
     expect((await bot.shipmate.deps.store.envState('staging'))?.version).toBe('v1.0.0');
-    const msg = await eventually(() => bot.slack.messages().find((m) => headerText(m).includes('Rollback #3 · staging back to v1.0.0 (from v1.1.0)')));
+    // delivered after the deploy ends (the message path is asynchronous): wait for the final edit
+    const msg = await eventually(() => bot.slack.messages().find((m) => headerText(m).includes('Rollback #3 · staging back to v1.0.0 (from v1.1.0)') && allText(m).includes('Succeeded')));
     expect(allText(msg)).toContain('Succeeded');
     const log = await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => allText(m).includes('Rollback #3')));
     expect(allText(log)).toContain('rollback from v1.1.0');

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, REJECT_REASON_BLOCK, REJECT_REASON_INPUT } from '../../blocks/action-ids.js';
 import { isFinal } from '../../src/deploys/deploy-store.js';
-import { BOT_TOKEN, SIGNING_SECRET, allText, deployIdFrom, eventually, headerText, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
+import { BOT_TOKEN, SIGNING_SECRET, allText, deployIdFrom, dmsTo, eventually, headerText, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 
 // '+' and '/' so its URL-encoded form differs from the value itself; still a valid git ref.
 const SECRET = 'planted+Secret/7Qx93kLm';
@@ -135,7 +135,7 @@ describe('secrets', () => {
     const reason = { [REJECT_REASON_BLOCK]: { [REJECT_REASON_INPUT]: { type: 'plain_text_input', value: `the plan prints ${SECRET} in clear` } } };
     await bot.submitView({ ...view, state: { values: reason } }, 'U0BOB');
     expect((await waitForEnd(bot, prod)).status).toBe('rejected');
-    await eventually(() => bot.slack.ephemerals('U0ALICE').find((m) => (m.text ?? '').includes('rejected your deploy')), 10_000, 'the requester to be told');
+    await eventually(() => dmsTo(bot.slack, 'U0ALICE').find((m) => (m.text ?? '').includes('rejected your deploy')), 10_000, 'the requester to be told');
     await eventually(() => bot.slack.messages('C0DEPLOYLOG').length === 3, 10_000, 'three deployment-log entries');
     await eventually(async () => (await bot.shipmate.deps.store.active()).every((r) => isFinal(r.status)) || undefined);
 

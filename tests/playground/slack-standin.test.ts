@@ -256,6 +256,32 @@ describe('failure injection', () => {
   });
 });
 
+describe('message metadata and slow answers', () => {
+  it('keeps metadata, returns it from history and replies only with include_all_metadata', async () => {
+    const metadata = { event_type: 'shipmate_message', event_payload: { key: 'deploy:1:status' } };
+    const parent = await client.chat.postMessage({ channel: 'CRELEASE', text: 'parent', metadata });
+    await client.chat.postMessage({ channel: 'CRELEASE', text: 'reply', thread_ts: parent.ts, metadata: { event_type: 'shipmate_message', event_payload: { key: 'deploy:1:step:0' } } });
+    expect((await client.conversations.history({ channel: 'CRELEASE' })).messages?.[0]?.metadata).toBeUndefined();
+    expect((await client.conversations.history({ channel: 'CRELEASE', include_all_metadata: true })).messages?.[0]?.metadata).toEqual(metadata);
+    const replies = await client.conversations.replies({ channel: 'CRELEASE', ts: parent.ts!, include_all_metadata: true });
+    expect(replies.messages?.map((m) => (m.metadata?.event_payload as { key?: string }).key)).toEqual(['deploy:1:status', 'deploy:1:step:0']);
+    expect((await platformError(client.chat.postMessage({ channel: 'CRELEASE', text: 'x', metadata: { event_payload: {} } as never }))).error).toBe('invalid_metadata_format');
+  });
+
+  it('a slow answer: the call takes effect at once, the answer comes late (a client with a shorter timeout gives up)', async () => {
+    standin.failNext('chat.postMessage', { delayMs: 800 });
+    const impatient = new WebClient(TOKEN, { slackApiUrl: standin.url, logger, timeout: 200, retryConfig: { retries: 0 } });
+    const started = Date.now();
+    const err = await impatient.chat.postMessage({ channel: 'CRELEASE', text: 'posted anyway' }).then(() => undefined, (e: { code?: string }) => e);
+    expect(err?.code).toBe('slack_webapi_request_error');
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(standin.messages('CRELEASE').map((m) => m.text)).toEqual(['posted anyway']);
+    standin.failNext('*', { status: 500 }, 100);
+    standin.clearFailures();
+    expect((await client.chat.postMessage({ channel: 'CRELEASE', text: 'back' })).ok).toBe(true);
+  });
+});
+
 describe('response_url', () => {
   const postTo = async (url: string, body: unknown) => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

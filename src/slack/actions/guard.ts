@@ -8,6 +8,7 @@
 //   submission delivered twice (same trigger, same action) is acked and dropped, so it has one effect;
 // - `actionListener` / `viewListener` wrap the listeners: ack first, then the work, and any error becomes
 //   a private reply and a log line instead of escaping into Bolt.
+import { randomUUID } from 'node:crypto';
 import {
   AuthorizationError, HTTPModuleFunctions, type AllMiddlewareArgs, type AnyMiddlewareArgs, type BlockAction, type ReceiverProcessEventErrorHandlerArgs,
   type ReceiverUnhandledRequestHandlerArgs, type SlackActionMiddlewareArgs, type SlackViewMiddlewareArgs,
@@ -162,7 +163,7 @@ type Respond = (message: { response_type: 'ephemeral'; replace_original: false; 
 export async function tellPrivately(deps: Deps, to: { user: string; respond?: Respond }, text: string): Promise<void> {
   try {
     if (to.respond) await to.respond({ response_type: 'ephemeral', replace_original: false, text });
-    else await deps.slack.chat.postMessage({ channel: to.user, text });
+    else await deps.delivery.send({ key: `tell:${to.user}:${randomUUID()}`, channel: to.user, text });
   } catch (err) {
     deps.log.warn({ user: to.user, err: (err as Error).message }, 'could not tell the user');
   }
