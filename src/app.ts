@@ -23,6 +23,10 @@ import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
 import { baseStepEnv } from './steps/step-env.js';
+import { createGithubClient, type GithubSettings } from './github/client.js';
+import { GithubDeployments } from './github/deployments.js';
+import { githubConfigWarnings } from './github/settings.js';
+import { githubWebhookRoute } from './github/webhook.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -41,6 +45,8 @@ export interface ShipmateOptions {
   env?: NodeJS.ProcessEnv;
   worker?: { lockDuration?: number; stalledInterval?: number };
   now?: () => number;
+  /** GITHUB_TOKEN, GITHUB_API_URL, GITHUB_WEBHOOK_SECRET (read once by main.ts); without a token GitHub features are off. */
+  github?: GithubSettings;
 }
 
 export interface Shipmate {
@@ -72,7 +78,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const env = opts.env ?? process.env;
   const log = opts.log;
   // The one masker, applied where output leaves: the log stream, Slack's HTTP transport, the store's writes.
-  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken]);
+  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken, opts.github?.token, opts.github?.webhookSecret]);
   addLogMasker(log, mask);
   const fetch = maskingFetch(mask, globalThis.fetch);
   // Two connections: workers, follow-ups and ops use the patient one (it waits out a Redis restart and
@@ -94,11 +100,14 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const stepEnv = baseStepEnv(env, opts.config);
+  const github = createGithubClient(opts.github ?? {}, opts.config.repository, log);
+  for (const warning of githubConfigWarnings(opts.config, opts.github ?? {}, github !== undefined)) log.warn({ feature: 'github' }, warning);
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
     const messenger = new StatusMessenger(store, slack, opts.config, log, metrics);
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv };
+    const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, roles, slack, redis: connection, prefix, log, now, stepEnv, github, githubDeployments };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);
@@ -106,7 +115,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const { queues } = deps;
   await queues.init();
 
-  const routes = opsRoutes(deps, metrics.registry);
+  const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret)];
   let app: InstanceType<typeof App> | undefined;
   let httpReceiver: InstanceType<typeof HTTPReceiver> | undefined;
   let plainServer: Server | undefined;

@@ -75,6 +75,7 @@ async function start(options: EnvOptions, config: Config, role: ReturnType<typeo
     host: options.HOST,
     log,
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
+    github: { token: options.GITHUB_TOKEN, apiUrl: options.GITHUB_API_URL, webhookSecret: options.GITHUB_WEBHOOK_SECRET, pollMs: { min: options.SHIPMATE_GITHUB_POLL_MS, max: options.SHIPMATE_GITHUB_POLL_MS * 15 } },
   });
   shutdown.add(() => shipmate.stop());
   const { port } = await shipmate.start();

@@ -18,7 +18,7 @@ export function isFinal(status: DeployStatus): boolean {
 
 export interface StepState {
   name: string;
-  kind: 'run' | 'http';
+  kind: 'run' | 'http' | 'github-workflow';
   status: StepStatus;
   startedAt?: number;
   finishedAt?: number;
@@ -30,6 +30,8 @@ export interface StepState {
   /** While the step runs: its process group and the host it runs on, so a later run can kill what a dead worker left. */
   pgid?: number;
   host?: string;
+  /** A github-workflow step's run: stored before the dispatch (so a restart never dispatches again) and once found. */
+  workflowRun?: { dispatchedAt: number; runId?: number; url?: string };
 }
 
 export interface DeployRecord {
@@ -63,6 +65,8 @@ export interface DeployRecord {
   logged?: boolean;
   /** Checklist and sign-offs, for environments that have gates; the deploy is 'pending' until they are met. */
   gates?: GateState;
+  /** The GitHub Deployment that mirrors this deploy, and the deploy it replaces (whose deployment ends inactive). */
+  github?: { deploymentId?: number; replaces?: string; state?: 'queued' | 'in_progress' | 'success' | 'failure' | 'error' };
   rev: number;
 }
 

@@ -2,7 +2,7 @@
 // (primary and secondary rate limits wait out Retry-After / X-RateLimit-Reset), built once in app.ts from
 // GITHUB_TOKEN and GITHUB_API_URL. Without a token there is no client and every GitHub feature says so.
 import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../core/logger.js';
 
@@ -18,6 +18,11 @@ export interface GithubSettings {
   /** Tests shorten the waits: ms per second of Retry-After, and the workflow run poll interval. */
   retryAfterBaseValue?: number;
   pollMs?: { min: number; max: number };
+  /**
+   * The throttling plugin's limiter for writes (GitHub asks for one second between them); tests pass a faster
+   * Bottleneck group so a deploy's few writes do not take seconds.
+   */
+  writeLimiter?: NonNullable<ThrottlingOptions>['write'];
 }
 
 export interface GithubClient {
@@ -51,6 +56,7 @@ export function createGithubClient(settings: GithubSettings, repository: string 
     retry: { retries: 3, ...(settings.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: settings.retryAfterBaseValue } : {}) },
     throttle: {
       ...(settings.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: settings.retryAfterBaseValue, fallbackSecondaryRateRetryAfter: 1 } : {}),
+      ...(settings.writeLimiter ? { write: settings.writeLimiter } : {}),
       onRateLimit: (retryAfter, options, _o, retryCount) => {
         glog.warn({ method: options.method, url: options.url, retryAfter, retryCount }, 'github rate limit hit');
         return retryCount < RATE_LIMIT_RETRIES;

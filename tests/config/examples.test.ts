@@ -63,8 +63,8 @@ function checklistItems(env: EnvironmentConfig) {
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : [s.http.url, ...Object.values(s.http.headers)])),
-    ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [])),
+    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
 

@@ -3,14 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubClient, describeGithubError, type GithubClient } from '../../src/github/client.js';
 import { createLogger } from '../../src/core/logger.js';
-import { startGithubStandin, validateAgainstSpec, type GithubStandin } from '../helpers/github-standin.js';
+import { standinSettings, startGithubStandin, validateAgainstSpec, type GithubStandin } from '../helpers/github-standin.js';
 
 let gh: GithubStandin;
 let client: GithubClient;
 
 beforeAll(async () => {
   gh = await startGithubStandin();
-  client = createGithubClient({ token: gh.token, apiUrl: gh.url, retryAfterBaseValue: 5 }, `${gh.owner}/${gh.repo}`, createLogger({ level: 'silent' })) as GithubClient;
+  client = createGithubClient(standinSettings(gh), `${gh.owner}/${gh.repo}`, createLogger({ level: 'silent' })) as GithubClient;
 });
 afterAll(() => gh.stop());
 

@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
+import Bottleneck from 'bottleneck';
+import type { GithubSettings } from '../../src/github/client.js';
 
 type Json = Record<string, unknown>;
 type Schema = Json & { $ref?: string; type?: string; properties?: Record<string, Schema>; required?: string[]; items?: Schema; allOf?: Schema[]; anyOf?: Schema[]; oneOf?: Schema[]; enum?: unknown[]; nullable?: boolean; format?: string };
@@ -134,7 +136,7 @@ export interface GithubStandin {
   plans: Map<string, WorkflowPlan>;
   statuses: Map<string, Array<{ context: string; state: 'success' | 'failure' | 'pending' | 'error' }>>;
   checkRuns: Map<string, Array<{ name: string; status: 'completed' | 'in_progress' | 'queued'; conclusion: 'success' | 'failure' | 'neutral' | 'skipped' | null }>>;
-  pulls: Array<{ number: number; headSha: string; mergeSha?: string; reviews: Array<{ user: string; state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' }> }>;
+  pulls: Array<{ number: number; headSha: string; mergeSha?: string; reviews: Array<{ user: string; state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' }>; /** GraphQL's reviewDecision (not in the REST description). */ reviewDecision?: 'APPROVED' | 'REVIEW_REQUIRED' | 'CHANGES_REQUESTED' | null }>;
   fault?: Fault;
   /** Adds a commit on top of `branch` (created if new) and returns its SHA. */
   commit(branch: string, message: string, author?: string): string;
@@ -334,6 +336,11 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
         const run = s.runs.find((r) => r.id === Math.floor(jobId / 10));
         return send(res, { status: 200, text: run?.plan.failedJob?.log ?? '' });
       }
+      if (u.pathname === '/graphql' || u.pathname === '/api/graphql') {
+        // Only the review decision query (GraphQL is not in the REST description, so this answer is not validated).
+        const pr = s.pulls.find((x) => x.number === Number((body.variables as { number?: number } | undefined)?.number));
+        return send(res, { status: 200, body: { data: { repository: { pullRequest: pr ? { reviewDecision: pr.reviewDecision ?? null } : null } } } });
+      }
       const fault = s.fault;
       if (fault) {
         if (fault.times !== undefined && --fault.times <= 0) s.fault = undefined;
@@ -370,4 +377,9 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   s.url = url;
   return s;
+}
+
+/** Shipmate's GitHub settings for talking to the stand-in, with the waits (rate limits, polls, write spacing) shortened. */
+export function standinSettings(gh: Pick<GithubStandin, 'token' | 'url'>, webhookSecret?: string): GithubSettings {
+  return { token: gh.token, apiUrl: gh.url, webhookSecret, retryAfterBaseValue: 5, pollMs: { min: 20, max: 80 }, writeLimiter: new Bottleneck.Group({ maxConcurrent: 1, minTime: 5 }) };
 }

@@ -82,6 +82,8 @@ export interface TestBotOptions {
   env?: NodeJS.ProcessEnv;
   worker?: ShipmateOptions['worker'];
   now?: () => number;
+  /** GitHub settings (token, API URL of the GitHub stand-in, webhook secret); none: GitHub features are off. */
+  github?: ShipmateOptions['github'];
 }
 
 export function headerText(m: StandinMessage): string {
@@ -111,6 +113,7 @@ export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
     env: { PATH: process.env.PATH, ...opts.env },
     worker: opts.worker ?? { lockDuration: 3_000, stalledInterval: 1_000 },
     now: opts.now,
+    github: opts.github,
   });
   const { port } = await shipmate.start();
   const url = `http://127.0.0.1:${port}/slack/events`;
