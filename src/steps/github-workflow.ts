@@ -129,7 +129,7 @@ async function failedJob(github: GithubClient, runId: number): Promise<{ name: s
   const { data } = await octokit.actions.listJobsForWorkflowRun({ owner, repo, run_id: runId, filter: 'latest' });
   const job = data.jobs.find((j) => j.conclusion === 'failure' || j.conclusion === 'timed_out') ?? data.jobs.find((j) => j.conclusion && j.conclusion !== 'success' && j.conclusion !== 'skipped');
   if (!job) return undefined;
-  let log = '';
+  let log: string;
   try {
     const res = await octokit.actions.downloadJobLogsForWorkflowRun({ owner, repo, job_id: job.id });
     log = String(res.data).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
