@@ -71,6 +71,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       ],
     });
     await messenger.syncEnvironment(done.env);
+    // In the background: GitHub being slow or down never holds the deploy (failures are noted on the record).
+    void deps.githubDeployments.finished(done);
     return done;
   }
 
@@ -175,6 +177,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     await messenger.sync(id);
     await messenger.syncEnvironment(record.env);
     deps.notifier.starting(record);
+    const replaces = (await store.envState(record.env))?.deployId;
+    void deps.githubDeployments.started(id, replaces !== id ? replaces : undefined);
     return runSteps(job, token, signal, run, env, record, log);
   }
 
@@ -210,6 +214,22 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       try {
         outcome = await runStep(step, vars, deps.stepEnv, signal, {
           kill: run.signal,
+          // A github-workflow step stores its run with writes fenced by this run; a resumed run re-attaches to it.
+          workflow: {
+            github: deps.github,
+            stored: current?.steps[i]?.workflowRun,
+            correlationId: `shipmate-${id}-${i + 1}`,
+            claim: async (runId) => {
+              const key = `${deps.prefix}:github:run:${runId}`;
+              const mine = `${id}:${i}`;
+              const ok = await deps.redis.set(key, mine, 'EX', 7 * 86_400, 'NX');
+              return ok === 'OK' || (await deps.redis.get(key)) === mine;
+            },
+            save: async (ref) => void (await run.write((r) => {
+              const s = r.steps[i];
+              if (s) s.workflowRun = ref;
+            })),
+          },
           // The command starts only once its process group is recorded by a write fenced by this run.
           startGate: async (pgid) => {
             try {

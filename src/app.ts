@@ -27,6 +27,12 @@ import { baseStepEnv } from './steps/step-env.js';
 import { FollowUpQueue } from './notify/follow-ups.js';
 import { Notifier } from './notify/notifier.js';
 import { Versions, type ResolverFactory } from './versions/versions.js';
+import { createGithubClient, type GithubSettings } from './github/client.js';
+import { GithubDeployments } from './github/deployments.js';
+import { githubConfigWarnings } from './github/settings.js';
+import { githubWebhookRoute } from './github/webhook.js';
+import { GithubRefResolver } from './github/github-resolver.js';
+import type { GithubClient } from './github/client.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -51,6 +57,8 @@ export interface ShipmateOptions {
   gitCacheDir?: string;
   /** Picks each repository's RefResolver (e.g. GitHub's API when a token is set); default git. */
   resolvers?: ResolverFactory;
+  /** GITHUB_TOKEN, GITHUB_API_URL, GITHUB_WEBHOOK_SECRET (read once by main.ts); without a token GitHub features are off. */
+  github?: GithubSettings;
 }
 
 export interface Shipmate {
@@ -76,13 +84,19 @@ function slackLogger(log: Logger): SlackLogger {
   };
 }
 
+/** With a GitHub client, the configured GitHub repository is read through its API; everything else through git. */
+function githubResolvers(github: GithubClient | undefined): ResolverFactory | undefined {
+  if (!github) return undefined;
+  return (repo, fallback) => (repo.kind === 'github' && repo.owner === github.owner && repo.name === github.repo ? new GithubRefResolver(github) : fallback());
+}
+
 export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const role = opts.role ?? 'all';
   const prefix = opts.prefix ?? 'shipmate';
   const env = opts.env ?? process.env;
   const log = opts.log;
   // The one masker, applied where output leaves: the log stream, Slack's HTTP transport, the store's writes.
-  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken]);
+  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken, opts.github?.token, opts.github?.webhookSecret]);
   addLogMasker(log, mask);
   const fetch = maskingFetch(mask, globalThis.fetch);
   // Two connections: workers, follow-ups and ops use the patient one (it waits out a Redis restart and
@@ -114,8 +128,10 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const roles = new RoleDirectory(opts.config, slack, log);
   const metrics = createMetrics();
   const stepEnv = baseStepEnv(env, opts.config);
+  const github = createGithubClient(opts.github ?? {}, typeof opts.config.repository === 'string' ? opts.config.repository : undefined, log);
+  for (const warning of githubConfigWarnings(opts.config, opts.github ?? {}, github !== undefined)) log.warn({ feature: 'github' }, warning);
   // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
-  const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers, env });
+  const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers ?? githubResolvers(github), env });
   const build = (connection: Redis): Deps => {
     const store = new DeployStore(connection, prefix, now, mask);
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
@@ -123,7 +139,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
     const followUps = new FollowUpQueue(connection, prefix, (err) => log.warn({ queue: 'followups', err: err.message }, 'queue connection error'));
     const notifier = new Notifier({ config: opts.config, delivery, followUps, store, slack, redis: connection, prefix, log, now });
-    const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions };
+    const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
+    const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions, github, githubDeployments };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
   };
   const deps = build(redis);
@@ -137,7 +154,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const { queues } = deps;
   await queues.init();
 
-  const routes = opsRoutes(deps, metrics.registry);
+  const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret)];
   let app: InstanceType<typeof App> | undefined;
   let httpReceiver: InstanceType<typeof HTTPReceiver> | undefined;
   let plainServer: Server | undefined;

@@ -6,6 +6,8 @@ import type { Config } from './core/config.js';
 import type { DeployService } from './deploys/deploy-service.js';
 import type { DeployStore } from './deploys/deploy-store.js';
 import type { GateService } from './gates/gate-service.js';
+import type { GithubClient } from './github/client.js';
+import type { GithubDeployments } from './github/deployments.js';
 import type { Logger } from './core/logger.js';
 import type { Masker } from './core/mask.js';
 import type { RoleDirectory } from './gates/roles.js';
@@ -37,7 +39,11 @@ export interface Deps {
   stepEnv: NodeJS.ProcessEnv;
   /** Which repository each environment's versions come from, and the resolver that reads it. */
   versions: Versions;
+  /** GitHub, when GITHUB_TOKEN and an owner/name `repository` are set; undefined otherwise (GitHub features say they are off). */
+  github?: GithubClient;
+  /** Keeps GitHub Deployments in step with deploys (no-op for environments without githubDeployment). */
+  githubDeployments: GithubDeployments;
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */
-export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'delivery' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier' | 'versions'>;
+export type ServiceDeps = Pick<Deps, 'config' | 'store' | 'queues' | 'messenger' | 'delivery' | 'roles' | 'slack' | 'redis' | 'prefix' | 'log' | 'now' | 'stepEnv' | 'notifier' | 'versions' | 'github' | 'githubDeployments'>;

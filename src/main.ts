@@ -76,6 +76,7 @@ async function start(options: EnvOptions, config: Config, role: ReturnType<typeo
     log,
     worker: { lockDuration: options.SHIPMATE_WORKER_LOCK_MS, stalledInterval: Math.max(500, Math.floor(options.SHIPMATE_WORKER_LOCK_MS / 2)) },
     gitCacheDir: join(options.SHIPMATE_DATA_DIR, 'git'),
+    github: { token: options.GITHUB_TOKEN, apiUrl: options.GITHUB_API_URL, webhookSecret: options.GITHUB_WEBHOOK_SECRET, pollMs: { min: options.SHIPMATE_GITHUB_POLL_MS, max: options.SHIPMATE_GITHUB_POLL_MS * 15 } },
   });
   shutdown.add(() => shipmate.stop());
   const { port } = await shipmate.start();

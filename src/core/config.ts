@@ -91,12 +91,41 @@ const httpStep = z.strictObject({
   retrySafe: z.boolean().default(true),
 });
 
-export const stepSchema = z.union([runStep, httpStep]);
+/** Dispatches a GitHub Actions workflow and follows its run to the end (src/steps/github-workflow.ts). */
+const githubWorkflowStep = z.strictObject({
+  name: z.string().min(1).max(80),
+  workflow: z.strictObject({
+    /** The workflow file in .github/workflows, e.g. deploy.yml. */
+    file: z.string().regex(/^[\w.-]+\.ya?ml$/, 'a workflow file name such as deploy.yml'),
+    /** Branch or tag the workflow runs from (GitHub dispatches on those, not on a SHA). */
+    ref: z.string().min(1).default('{{ref}}'),
+    inputs: z.record(z.string(), arg).default({}),
+    /**
+     * A workflow_dispatch input that gets a value unique to this step of this deploy; when the workflow shows it
+     * in its `run-name`, Shipmate finds its run even if others start at the same moment.
+     */
+    correlationInput: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
+  }),
+  timeout: timeout.default(3_600_000),
+  /** A restarted worker re-attaches to the stored run; it never dispatches twice, so the step is safe to resume. */
+  retrySafe: z.boolean().default(true),
+});
+
+export const stepSchema = z.union([runStep, httpStep, githubWorkflowStep]);
 
 /** An automatic checklist item is ticked by the bot when its check passes. */
 const checkSchema = z.union([
   z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(60_000) }),
   z.strictObject({ http: z.string().min(1), expectStatus: z.number().int().default(200), timeout: requestTimeout.default(10_000) }),
+  /** From GitHub, for the deploy's commit: its statuses and check runs (all green, or the named ones), its pull request's reviews. */
+  z.strictObject({
+    github: z
+      .strictObject({
+        statuses: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).optional(),
+        reviews: z.enum(['approved', 'codeOwners']).optional(),
+      })
+      .refine((g) => g.statuses !== undefined || g.reviews !== undefined, 'name what to check: statuses and/or reviews'),
+  }),
 ]);
 
 const checklistItem = z.strictObject({
@@ -201,10 +230,33 @@ export const environmentSchema = z.strictObject({
   approvals: approvalsSchema.optional(),
   /** A sign-off recorded after the deploy succeeded (Ontos: product team on staging). */
   postDeploySignoff: z.strictObject({ role: identifier, label: z.string().max(60).optional() }).optional(),
+  /** A GitHub Deployment per deploy, its status kept in step (src/github/deployments.ts). */
+  githubDeployment: z
+    .strictObject({
+      /** Commit status contexts GitHub must see green before it accepts the deployment; [] for none. */
+      requiredContexts: z.array(z.string().min(1)).default([]),
+      /** The GitHub environment's name when it differs from this one's. */
+      environment: z.string().min(1).optional(),
+    })
+    .optional(),
   steps: z.array(stepSchema).min(1),
   /** Stakeholder notices, the release announcement and follow-ups for this environment (see NOTIFY_EVENTS). */
   notifications: notificationsSchema.default(notificationsDefault),
 });
+
+/** Deploys started by GitHub webhooks (POST /github/webhook): a push to a branch, or a finished workflow run. */
+const autoDeployRule = z.discriminatedUnion('on', [
+  z.strictObject({ on: z.literal('push'), branch: z.string().min(1), environment: identifier, channel: slackChannelId.optional() }),
+  z.strictObject({
+    on: z.literal('workflow_run'),
+    /** The workflow's name as GitHub shows it (e.g. CI). */
+    workflow: z.string().min(1),
+    branch: z.string().min(1),
+    conclusion: z.enum(['success', 'failure', 'neutral', 'cancelled', 'skipped', 'timed_out', 'action_required']).default('success'),
+    environment: identifier,
+    channel: slackChannelId.optional(),
+  }),
+]);
 
 export const configSchema = z
   .strictObject({
@@ -219,8 +271,18 @@ export const configSchema = z
       .strictObject({ deployLog: slackChannelId.optional(), announcements: slackChannelId.optional() })
       .default({}),
     environments: z.array(environmentSchema).min(1),
+    /** GitHub webhooks that start deploys; the team is told in `channel` (default: channels.deployLog). */
+    autoDeploy: z.array(autoDeployRule).default([]),
   })
   .superRefine((config, ctx) => {
+    config.autoDeploy.forEach((rule, i) => {
+      if (!config.environments.some((e) => e.name === rule.environment || e.aliases.includes(rule.environment))) {
+        ctx.addIssue({ code: 'custom', path: ['autoDeploy', i, 'environment'], message: `environment "${rule.environment}" is not defined` });
+      }
+      if (!rule.channel && !config.channels.deployLog) {
+        ctx.addIssue({ code: 'custom', path: ['autoDeploy', i, 'channel'], message: 'say where the team is told: set channel here or channels.deployLog' });
+      }
+    });
     const seen = new Map<string, string>();
     config.environments.forEach((env, i) => {
       for (const [j, name] of [env.name, ...env.aliases].entries()) {
@@ -254,14 +316,16 @@ export const configSchema = z
         const texts: Array<[string, (string | number)[]]> =
           'run' in step
             ? [...step.run.map((a, n): [string, (string | number)[]] => [a, ['run', n]]), ...Object.entries(step.env).map(([key, v]): [string, (string | number)[]] => [v, ['env', key]])]
-            : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
+            : 'workflow' in step
+              ? [[step.workflow.ref, ['workflow', 'ref']], ...Object.entries(step.workflow.inputs).map(([key, v]): [string, (string | number)[]] => [v, ['workflow', 'inputs', key]])]
+              : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
         for (const [text, path] of texts) {
           for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, ...path], message: `${problem} (use ${knownVariables(commits)})` });
         }
       });
       env.checklist.forEach((section, s) =>
         section.items.forEach((item, k) => {
-          const texts = item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [];
+          const texts = item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [];
           for (const text of texts) {
             for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, 'checklist', s, 'items', k, 'check'], message: problem });
           }
@@ -305,6 +369,9 @@ export type EnvironmentConfig = Config['environments'][number];
 export type StepConfig = z.infer<typeof stepSchema>;
 export type RunStepConfig = z.infer<typeof runStep>;
 export type HttpStepConfig = z.infer<typeof httpStep>;
+export type GithubWorkflowStepConfig = z.infer<typeof githubWorkflowStep>;
+export type AutoDeployRule = z.infer<typeof autoDeployRule>;
+export type CheckConfig = z.infer<typeof checkSchema>;
 export type RoleConfig = z.infer<typeof roleSchema>;
 export type ChecklistSection = z.infer<typeof checklistSection>;
 export type ChecklistItem = z.infer<typeof checklistItem>;

@@ -16,6 +16,14 @@ const envSchema = z.object({
   SHIPMATE_WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** How long SIGTERM/SIGINT may take (workers hand deploys back, Redis stops) before the process exits anyway. */
   SHIPMATE_SHUTDOWN_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+  /** GitHub features (deployments, workflow steps, checks, auto-deploy) are on only with a token. */
+  GITHUB_TOKEN: z.string().optional(),
+  /** GitHub Enterprise Server's API, e.g. https://github.example.com/api/v3 (default: api.github.com). */
+  GITHUB_API_URL: z.url().optional(),
+  /** The secret of the webhook that calls POST /github/webhook (auto-deploy on merge). */
+  GITHUB_WEBHOOK_SECRET: z.string().optional(),
+  /** How often a followed workflow run is polled at first (backing off to 15 times this). */
+  SHIPMATE_GITHUB_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -148,7 +148,7 @@ export class DeployService {
       queuedAt: gated ? undefined : at,
       gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
       ...(req.notify ? { notify: req.notify } : {}),
-      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'http', status: 'pending' })),
+      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'http', status: 'pending' })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
       validForMs: req.signal ? CREATE_WITHIN_MS : undefined,
@@ -171,6 +171,8 @@ export class DeployService {
         }
       } else {
         await this.d.queues.enqueue(req.env.name, record.id);
+        // In the background, never holding the request: GitHub's Deployment says "queued" too.
+        void this.d.githubDeployments.queued(record.id);
       }
     } catch (err) {
       try {

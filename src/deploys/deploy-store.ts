@@ -19,7 +19,7 @@ export function isFinal(status: DeployStatus): boolean {
 
 export interface StepState {
   name: string;
-  kind: 'run' | 'http';
+  kind: 'run' | 'http' | 'github-workflow';
   status: StepStatus;
   startedAt?: number;
   finishedAt?: number;
@@ -31,6 +31,8 @@ export interface StepState {
   /** While the step runs: its process group and the host it runs on, so a later run can kill what a dead worker left. */
   pgid?: number;
   host?: string;
+  /** A github-workflow step's run: stored before the dispatch (so a restart never dispatches again) and once found. */
+  workflowRun?: { dispatchedAt: number; runId?: number; url?: string };
 }
 
 /** Where versions are commits (a `repository` is configured): what a ref named when it was resolved. */
@@ -80,6 +82,8 @@ export interface DeployRecord extends CommitFields {
   gates?: GateState;
   /** `/deploy --quiet` / `--notify #channel`: who besides the environment's stakeholders hears of it (src/notify). */
   notify?: { quiet?: boolean; channels?: string[] };
+  /** The GitHub Deployment that mirrors this deploy, and the deploy it replaces (whose deployment ends inactive). */
+  github?: { deploymentId?: number; replaces?: string; state?: 'queued' | 'in_progress' | 'success' | 'failure' | 'error' };
   rev: number;
 }
 

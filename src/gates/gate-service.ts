@@ -15,6 +15,7 @@ import { ConflictError, NotAuthorizedError, UserInputError } from '../core/error
 type GateMutation = (gates: GateState, record: DeployRecord, env: EnvironmentConfig) => AuditEntry[] | false | void;
 import { allItems, approvalProblem, dropExpired, summarize, type GateState } from './gate-rules.js';
 import { httpCheck } from '../steps/http-check.js';
+import { githubCheck } from '../github/checks.js';
 import { runCommand } from '../steps/run-command.js';
 import { stepEnv } from '../steps/step-env.js';
 import { deployVars, renderTemplate } from '../core/template.js';
@@ -205,6 +206,8 @@ export class GateService {
             ok = res.exitCode === 0;
             const lastLine = res.output.trim().split('\n').at(-1) ?? '';
             reason = ok ? `\`${argv[0]}\` exited 0` : res.timedOut ? `timed out after ${Math.round(check.timeout / 1000)} s` : `\`${argv[0]}\` exited ${res.exitCode ?? res.signal}${lastLine ? `: ${lastLine.slice(0, 150)}` : ''}`;
+          } else if ('github' in check) {
+            ({ ok, reason } = await githubCheck(this.d.github, check.github, record.ref));
           } else {
             const res = await httpCheck({ url: renderTemplate(check.http, vars), method: 'GET', expectStatus: check.expectStatus, headers: {}, retries: 0, retryDelay: 0, timeout: check.timeout });
             ok = res.ok;

@@ -1,6 +1,7 @@
 // Runs one configured step (a command or an HTTP check) with the deploy's variables substituted.
 import type { StepConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
+import { runGithubWorkflow, type WorkflowContext } from './github-workflow.js';
 import { httpCheck } from './http-check.js';
 import { runCommand, type CommandOptions } from './run-command.js';
 import { stepEnv } from './step-env.js';
@@ -14,7 +15,10 @@ export interface StepOutcome {
 }
 
 /** How the deploy job holds a step's processes: `kill` stops them at once, `startGate` runs first (see runCommand). */
-export type StepProcessControl = Pick<CommandOptions, 'kill' | 'startGate'>;
+export type StepProcessControl = Pick<CommandOptions, 'kill' | 'startGate'> & {
+  /** For a github-workflow step: the GitHub client and where its run is stored. */
+  workflow?: WorkflowContext;
+};
 
 /**
  * Runs one configured step with the deploy's variables substituted. `baseEnv` is what every step starts
@@ -31,6 +35,11 @@ export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJ
     if (res.timedOut) return { ok: false, cancelled: false, output: header + res.output, exitCode: res.exitCode, error: `timed out after ${Math.round(step.timeout / 1000)} s` };
     if (res.exitCode !== 0) return { ok: false, cancelled: false, output: header + res.output, exitCode: res.exitCode, error: res.exitCode === null ? `killed by ${res.signal}` : `exit code ${res.exitCode}` };
     return { ok: true, cancelled: false, output: header + res.output, exitCode: 0 };
+  }
+  if ('workflow' in step) {
+    const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;
+    if (!processes.workflow) return { ok: false, cancelled: false, output: '', error: 'a github-workflow step needs the deploy job to run it' };
+    return runGithubWorkflow(step, vars, processes.workflow, stop);
   }
   const spec = { ...step.http, url: renderTemplate(step.http.url, vars), headers: Object.fromEntries(Object.entries(step.http.headers).map(([k, v]) => [k, renderTemplate(v, vars)])) };
   const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;

@@ -63,8 +63,8 @@ function checklistItems(env: EnvironmentConfig) {
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : [s.http.url, ...Object.values(s.http.headers)])),
-    ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : [item.check.http]) : [])),
+    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
 
@@ -186,20 +186,22 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
     expect(groups).toEqual([
       ['Databricks Workspace', 'Unity Catalog', 'SQL Warehouse', 'Storage'],
       ['Authentication & Authorization', 'Secrets Management', 'Network Security', 'Data Security'],
-      ['Backend', 'Frontend', 'Database'],
+      ['Backend', 'Frontend', 'CI', 'Database'],
       ['Backend Configuration', 'Frontend Configuration', 'Database Configuration'],
       ['Technical Documentation', 'User Documentation', 'Operational Documentation'],
     ]);
     expect(checklistItems(production).every((i) => i.required)).toBe(true);
   });
 
-  it('ticks the CI items automatically from GitHub check runs on the ref', () => {
+  it('ticks only what CI verifies from GitHub (the seed CI jobs on the commit); coverage and linters stay manual', () => {
     const automatic = checklistItems(production).filter((i) => i.check);
-    expect(automatic.map((i) => i.id)).toEqual(['backend', 'frontend']);
-    for (const item of automatic) {
-      expect(item.check && 'run' in item.check ? item.check.run.slice(0, 2) : []).toEqual(['gh', 'api']);
-      expect(item.check && 'run' in item.check ? item.check.run.join(' ') : '').toContain('{{ref}}');
-    }
+    expect(automatic.map((i) => [i.id, i.check])).toEqual([['ci', { github: { statuses: ['test-backend', 'test-frontend'] } }]]);
+    expect(checklistItems(production).find((i) => i.id === 'backend')?.text).toMatch(/coverage > 80%/);
+  });
+
+  it('deploys dev by itself on every merge to main', () => {
+    expect(config.autoDeploy).toEqual([{ on: 'push', branch: 'main', environment: 'dev' }]);
+    expect(config.repository).toBe('ontos-ml/ontos-ml-workbench');
   });
 
   it('needs the four sign-offs of the seed table, one per role, never the requester', () => {
@@ -254,8 +256,11 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
   });
 
   it('ticks one checklist item per CI job from the check runs', () => {
-    expect(checklistItems(staging).map((i) => i.id)).toEqual(['backend-tests', 'code-quality', 'security-scan', 'frontend-tests']);
-    expect(checklistItems(staging).every((i) => i.check)).toBe(true);
+    expect(checklistItems(staging).map((i) => [i.id, i.check])).toEqual(['backend-tests', 'code-quality', 'security-scan', 'frontend-tests'].map((job) => [job, { github: { statuses: [job] } }]));
+  });
+
+  it('deploys staging once "CI/CD Pipeline" succeeded on the staging branch', () => {
+    expect(config.autoDeploy).toEqual([{ on: 'workflow_run', workflow: 'CI/CD Pipeline', branch: 'staging', conclusion: 'success', environment: 'staging' }]);
   });
 
   it('masks the .env.example secrets', () => {
@@ -321,7 +326,7 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
 
   it('has the ten-item release checklist, tests ticked from GitHub Actions', () => {
     expect(checklistItems(production)).toHaveLength(10);
-    expect(checklistItems(production)[0]).toMatchObject({ id: 'tests-passing', check: { run: expect.arrayContaining(['gh', 'run', 'list']) } });
+    expect(checklistItems(production)[0]).toMatchObject({ id: 'tests-passing', check: { github: { statuses: 'all' } } });
   });
 
   it('merges and pushes with git, then checks the site answers within 2 s', () => {

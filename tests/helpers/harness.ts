@@ -86,6 +86,8 @@ export interface TestBotOptions {
   resolvers?: ShipmateOptions['resolvers'];
   /** Message delivery pacing; tests default to short waits so they stay fast. */
   delivery?: ShipmateOptions['delivery'];
+  /** GitHub settings (token, API URL of the GitHub stand-in, webhook secret); none: GitHub features are off. */
+  github?: ShipmateOptions['github'];
 }
 
 export function headerText(m: StandinMessage): string {
@@ -123,6 +125,7 @@ export async function startTestBot(opts: TestBotOptions): Promise<TestBot> {
     now: opts.now,
     resolvers: opts.resolvers,
     delivery: { editPaceMs: 50, backoffMs: 100, maxBackoffMs: 1_000, timeoutMs: 3_000, ...opts.delivery },
+    github: opts.github,
   });
   const { port } = await shipmate.start();
   const url = `http://127.0.0.1:${port}/slack/events`;

@@ -124,9 +124,10 @@ export function unworkable(c: Config): string[] {
     if (a?.expiresAfter !== undefined) timers.push([`${env.name}.approvals.expiresAfter`, a.expiresAfter]);
     env.steps.forEach((s, i) => {
       if ('run' in s) timers.push([`${env.name}.steps.${i}.timeout`, s.timeout]);
-      else timers.push([`${env.name}.steps.${i}.http.timeout`, s.http.timeout], [`${env.name}.steps.${i}.http.retryDelay`, s.http.retryDelay]);
+      else if ('http' in s) timers.push([`${env.name}.steps.${i}.http.timeout`, s.http.timeout], [`${env.name}.steps.${i}.http.retryDelay`, s.http.retryDelay]);
+      else timers.push([`${env.name}.steps.${i}.timeout`, s.timeout]);
     });
-    for (const section of env.checklist) for (const item of section.items) if (item.check) timers.push([`${env.name}.checklist.${item.id}.timeout`, item.check.timeout]);
+    for (const section of env.checklist) for (const item of section.items) if (item.check && 'timeout' in item.check) timers.push([`${env.name}.checklist.${item.id}.timeout`, item.check.timeout]);
   }
   for (const [path, ms] of timers) {
     if (ms === undefined || !Number.isInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) out.push(`${path} is ${ms} ms, which no timer can wait`);
