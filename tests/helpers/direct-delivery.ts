@@ -1,10 +1,10 @@
-// A plain Delivery: posts with chat.postMessage and edits with chat.update, remembering each key's message in
-// Redis so a key is posted once. No queue, no retries beyond the WebClient's own: the queue-backed delivery
-// replaces it. A message that cannot be delivered is logged, never thrown, so nothing waits or fails on Slack.
+// Test double for notification rendering tests: a synchronous Delivery that posts with chat.postMessage and
+// edits with chat.update, remembering each key's message in Redis. Shipmate itself always uses the queue-backed
+// RedisDelivery (src/notify/delivery.ts); this only lets a unit test see rendered messages without a worker.
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../core/logger.js';
-import type { Delivery, OutgoingMessage } from './delivery.js';
+import type { Logger } from '../../src/core/logger.js';
+import type { Delivery, OutgoingMessage } from '../../src/notify/delivery.js';
 
 /** A key's message is remembered this long (a follow-up a month after its announcement is still threaded). */
 const KEY_TTL_S = 90 * 24 * 3600;

@@ -63,7 +63,8 @@ describe('Socket Mode', () => {
       const m = slack.messages(CHANNEL).find((x) => headerText(x).includes('v7.0.0 → staging'));
       return m && allText(m).includes('Succeeded') ? m : undefined;
     }, 15_000, 'the deploy to succeed');
-    expect(slack.thread(CHANNEL, msg.ts).length).toBe(4);
+    // step output is delivered after the status edit that says Succeeded: wait for all three replies
+    await eventually(() => slack.thread(CHANNEL, msg.ts).length === 4, 5_000, 'the three step outputs in the thread');
   });
 
   it('refuses bad input privately over the socket too', async () => {

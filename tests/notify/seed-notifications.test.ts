@@ -9,7 +9,7 @@ import { startSlackStandin, type SlackStandin } from '../../playground/slack-sta
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createRedis } from '../../src/core/redis.js';
 import { DeployStore, type DeployRecord } from '../../src/deploys/deploy-store.js';
-import { DirectDelivery } from '../../src/notify/direct-delivery.js';
+import { DirectDelivery } from '../helpers/direct-delivery.js';
 import { FollowUpQueue } from '../../src/notify/follow-ups.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { allText, headerText, memoryLog, startRedis, stopRedis } from '../helpers/harness.js';
@@ -31,7 +31,8 @@ afterAll(async () => {
 /** Loads an example with placeholder values for the ${VARS} it reads. */
 function example(name: string): Config {
   const text = readFileSync(`${root}examples/${name}.yml`, 'utf8');
-  const vars = Object.fromEntries([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => [m[1], 'x']));
+  // Only the variables without a default get a placeholder; the others keep the example's own default.
+  const vars = Object.fromEntries([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => [m[1], 'x']));
   return parseConfig(text, name, vars);
 }
 

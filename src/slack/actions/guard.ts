@@ -8,11 +8,11 @@
 //   submission delivered twice (same trigger, same action) is acked and dropped, so it has one effect;
 // - `actionListener` / `viewListener` wrap the listeners: ack first, then the work, and any error becomes
 //   a private reply and a log line instead of escaping into Bolt.
-import { randomUUID } from 'node:crypto';
 import {
   AuthorizationError, HTTPModuleFunctions, type AllMiddlewareArgs, type AnyMiddlewareArgs, type BlockAction, type ReceiverProcessEventErrorHandlerArgs,
   type ReceiverUnhandledRequestHandlerArgs, type SlackActionMiddlewareArgs, type SlackViewMiddlewareArgs,
 } from '@slack/bolt';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConflictError, NotAuthorizedError, UserInputError, replyForError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
@@ -146,11 +146,10 @@ const DELIVERY_TTL_S = 60 * 60;
 async function isRedelivery(deps: Deps, body: Body): Promise<boolean> {
   const trigger = typeof body.trigger_id === 'string' ? body.trigger_id : undefined;
   if (!trigger || (body.type !== 'block_actions' && body.type !== 'view_submission')) return false;
-  const action = (body.actions as Array<{ action_id?: string; action_ts?: string }> | undefined)?.[0];
-  const view = body.view as { id?: string; callback_id?: string } | undefined;
-  const what = body.type === 'block_actions' ? `${action?.action_id ?? ''}:${action?.action_ts ?? ''}` : `${view?.callback_id ?? ''}:${view?.id ?? ''}`;
+  // A redelivery is the same payload again: same trigger, same action (with its value or selection) or submission.
+  const what = createHash('sha256').update(JSON.stringify(body.type === 'block_actions' ? body.actions : [(body.view as { id?: string } | undefined)?.id, (body.view as { state?: unknown } | undefined)?.state])).digest('hex').slice(0, 32);
   try {
-    const first = await deps.redis.set(`${deps.prefix}:interaction:${trigger}:${what}`, '1', 'EX', DELIVERY_TTL_S, 'NX');
+    const first = await deps.redis.set(`${deps.prefix}:interaction:${trigger}:${body.type}:${what}`, '1', 'EX', DELIVERY_TTL_S, 'NX');
     return first !== 'OK';
   } catch {
     return false;
