@@ -127,8 +127,8 @@ export function createFailFastRedis(url: string, commandTimeoutMs = REQUEST_COMM
     maxRetriesPerRequest: 0,
     connectTimeout: 1_000,
     commandTimeout: commandTimeoutMs,
-    // Keep reconnecting quickly: requests fail only while Redis is really away.
-    retryStrategy: (times) => Math.min(times * 100, 1_000),
+    // Keep reconnecting quickly, without growing back-off: requests fail only while Redis is really away.
+    retryStrategy: () => 250,
   });
 }
 

@@ -22,6 +22,24 @@ export async function waitForAllFinal(bot: TestBot, deploys: readonly Tracked[],
   }
 }
 
+/**
+ * Messages go through the delivery queue, after the record: waits (up to the deadline, shared by all the
+ * deploys of a row) until each status message shows its deploy's final status and each deploy-log post is there.
+ */
+export async function waitForMessages(bot: TestBot, deploys: readonly Tracked[], deadline: number, opts: { deployLogChannel?: string } = {}): Promise<void> {
+  for (;;) {
+    const records = await bot.shipmate.deps.store.getMany(deploys.map((d) => d.id));
+    const settled = records.every((r) => {
+      if (!isFinal(r.status)) return true;
+      const message = bot.statusMessage(r.id, r.channel);
+      const logged = !opts.deployLogChannel || bot.slack.messages(opts.deployLogChannel).some((m) => new RegExp(`Deploy #${r.id}(?!\\d)`).test(allText(m)));
+      return message !== undefined && allText(message).includes(STATUS_LABEL[r.status]) && logged;
+    });
+    if (settled || Date.now() > deadline) return;
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+}
+
 export async function deployProblems(bot: TestBot, marks: string, d: Tracked, all: readonly Tracked[], firstFinal: Map<string, DeployStatus>, opts: { deployLogChannel?: string } = {}): Promise<string[]> {
   const problems: string[] = [];
   const record: DeployRecord | undefined = await bot.shipmate.deps.store.get(d.id);

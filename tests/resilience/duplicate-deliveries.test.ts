@@ -174,7 +174,11 @@ it(ROWS.duplicates, async ({ task }) => {
     const body = viewSubmissionBody({ user: { id: 'U0LEAD' }, view: { callback_id: VIEWS.rejectReason, private_metadata: b, state: { values: { [REJECT_REASON_BLOCK]: { [REJECT_REASON_INPUT]: { type: 'plain_text_input', value: 'the migration has no rollback' } } } } } });
     const res = await deliver(body);
     await settle();
-    const told = bot.slack.ephemerals('U0DEV').filter((m) => String(m.text).includes(`deploy #${b} `)).length;
+    // The requester is told by DM (through the delivery queue): wait for it, then count.
+    const toldDms = () => bot.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0DEV' && String(c.args.text).includes(`deploy #${b} `) && /rejected/.test(String(c.args.text))).length;
+    await eventually(() => toldDms() > 0, 10_000, 'the requester to be told').catch(() => undefined);
+    await settle();
+    const told = toldDms();
     const logged = (await store.recentLog(100)).filter((e) => e.deployId === b).length;
     tally.check('reject modal submission ×2', [...answered(res), (await audits(b, '*', 'U0LEAD')) !== 1 && `${await audits(b, '*', 'U0LEAD')} audit entries (deploy.rejected once)`, told !== 1 && `requester told ${told} times`, logged !== 1 && `${logged} log entries`]);
   }

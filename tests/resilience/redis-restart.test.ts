@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DeployStatus } from '../../src/deploys/deploy-store.js';
 import { startTestBot, type TestBot } from '../helpers/harness.js';
 import { RestartableRedis, WorkerPool, markedStep, seededRandom, sleep, stepRuns } from '../helpers/chaos.js';
-import { deployProblems, waitForAllFinal, type Tracked } from './deploy-checks.js';
+import { deployProblems, waitForAllFinal, type Tracked, waitForMessages } from './deploy-checks.js';
 import { ROWS, Tally, lostMessage } from './table.js';
 
 const SEED = Number(process.env.RESILIENCE_SEED ?? 8);
@@ -51,7 +51,12 @@ it(ROWS.redisRestart, async ({ task }) => {
   for (let round = 1; round <= ROUNDS; round++) {
     const batch: Tracked[] = [];
     for (const name of ['sturdy', 'fragile']) {
-      const res = await app.command('/deploy', `${name} v${round}.0.0`, 'U0ALICE');
+      // Just after a restart the request connection may still be reconnecting: told so, a person tries again.
+      let res = await app.command('/deploy', `${name} v${round}.0.0`, 'U0ALICE');
+      for (let tries = 0; tries < 10 && /can’t reach its database/.test(String(res.json?.text ?? '')); tries++) {
+        await sleep(300);
+        res = await app.command('/deploy', `${name} v${round}.0.0`, 'U0ALICE');
+      }
       batch.push({ id: /deploy #(\d+)/.exec(res.json?.text ?? '')?.[1] ?? `?${name}${round} (answered ${res.status}: ${String(res.json?.text ?? '').slice(0, 120)})`, env: name });
     }
     deploys.push(...batch);
@@ -71,6 +76,7 @@ it(ROWS.redisRestart, async ({ task }) => {
   // Long enough for a stale run to finish its step (or show itself) and for a late write to land.
   await sleep(APPLY_MS + 1000);
 
+  await waitForMessages(app, deploys, Date.now() + 60_000, { deployLogChannel: 'C0DEPLOYLOG' });
   for (const d of deploys) tally.check(`deploy #${d.id} (${d.env})`, await deployProblems(app, marks, d, deploys, firstFinal, { deployLogChannel: 'C0DEPLOYLOG' }));
   const seq = Number(await app.shipmate.deps.redis.get(`${app.prefix}:seq:deploy`));
   const records = await app.shipmate.deps.store.getMany(Array.from({ length: seq }, (_, i) => String(i + 1)));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DeployStatus } from '../../src/deploys/deploy-store.js';
 import { startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
 import { WorkerPool, alive, markedStep, seededRandom, sleep, stepRuns } from '../helpers/chaos.js';
-import { deployProblems, waitForAllFinal, type Tracked } from './deploy-checks.js';
+import { deployProblems, waitForAllFinal, type Tracked, waitForMessages } from './deploy-checks.js';
 import { ROWS, Tally, lostMessage } from './table.js';
 
 const SEED = Number(process.env.RESILIENCE_SEED ?? 8);
@@ -84,6 +84,7 @@ it(ROWS.workerKill, async ({ task }) => {
   await sleep((DURATION.apply ?? 0) + 1000);
 
   const tally = new Tally('workerKill');
+  await waitForMessages(app, deploys, Date.now() + 60_000, { deployLogChannel: 'C0DEPLOYLOG' });
   for (const d of deploys) tally.check(`deploy #${d.id} (${d.env}${hit.has(d.id) ? ', worker killed' : ''})`, await deployProblems(app, marks, d, deploys, firstFinal, { deployLogChannel: 'C0DEPLOYLOG' }));
   const ended = await store.getMany(deploys.map((d) => d.id));
   // A deploy that failed here failed because of a kill, not a step: say why, for whoever reads the run.
