@@ -1,18 +1,28 @@
 // The RefResolver for `repository: owner/name` on GitHub: a ref (branch, tag, short or full SHA) becomes a commit
 // through the commits API, names for "did you mean" come from branches and tags, and what lies between two
-// commits comes from compare.
+// commits comes from compare. Resolution runs inside a Slack request (900 ms): a full SHA is one call, otherwise
+// the commit and the tag list are asked for at once, and the tag list is reused for a few seconds.
 import { distance as levenshtein } from 'fastest-levenshtein';
-import type { CommitInfo, RefResolver, ResolvedRef } from '../versions/resolver.js';
+import { FULL_SHA_RE, SHA_RE, type CommitInfo, type RefResolver, type ResolvedRef } from '../versions/resolver.js';
 import type { GithubClient } from './client.js';
 
+/** How long one tag listing is reused (as the git resolver does with ls-remote). */
+const TAGS_TTL_MS = 5_000;
+
 export class GithubRefResolver implements RefResolver {
+  private tagList?: { at: number; listing: Promise<Array<{ name: string; sha: string }>> };
+
   constructor(private readonly github: GithubClient) {}
 
   async resolve(ref: string): Promise<ResolvedRef | undefined> {
     const { octokit, owner, repo } = this.github;
     try {
+      // A full SHA names itself; a tag spelled as 40 hex digits is not worth a second call.
+      if (FULL_SHA_RE.test(ref)) return { ref, sha: (await octokit.repos.getCommit({ owner, repo, ref })).data.sha };
+      // Start the tag listing alongside the commit lookup (swallowed here: it only names the tag).
+      const tags = this.tags().catch(() => []);
       const { data } = await octokit.repos.getCommit({ owner, repo, ref });
-      const tag = (await this.tags()).find((t) => t.sha === data.sha && (t.name === ref || !/^[0-9a-f]{7,40}$/.test(ref)))?.name;
+      const tag = (await tags).find((t) => t.sha === data.sha && (t.name === ref || !SHA_RE.test(ref)))?.name;
       return { ref, sha: data.sha, ...(tag ? { tag } : {}) };
     } catch (err) {
       // 404/422: no such ref (GitHub answers 422 "No commit found"); anything else is GitHub's trouble, not the user's.
@@ -55,9 +65,16 @@ export class GithubRefResolver implements RefResolver {
     }
   }
 
-  private async tags(): Promise<Array<{ name: string; sha: string }>> {
+  private tags(): Promise<Array<{ name: string; sha: string }>> {
+    const now = Date.now();
+    if (this.tagList && now - this.tagList.at < TAGS_TTL_MS) return this.tagList.listing;
     const { octokit, owner, repo } = this.github;
-    const { data } = await octokit.repos.listTags({ owner, repo, per_page: 100 });
-    return data.map((t) => ({ name: t.name, sha: t.commit.sha }));
+    const listing = octokit.repos.listTags({ owner, repo, per_page: 100 }).then(({ data }) => data.map((t) => ({ name: t.name, sha: t.commit.sha })));
+    this.tagList = { at: now, listing };
+    // A failed listing is not kept: the next caller asks again.
+    listing.catch(() => {
+      if (this.tagList?.listing === listing) this.tagList = undefined;
+    });
+    return listing;
   }
 }

@@ -2,7 +2,8 @@
 // their statuses, Actions workflow runs (dispatch, runs, jobs, logs), commit statuses, check runs, pull requests
 // and reviews. Every JSON answer is built from, and validated against, GitHub's published REST description
 // (@octokit/openapi): an answer that does not follow it becomes a 500 and is listed in `problems`.
-// Fault modes: `down` (500), `rate-limited` (403, X-RateLimit-Remaining: 0), `secondary` (429, Retry-After), `slow`.
+// Fault modes: `down` (500), `rate-limited` (403, X-RateLimit-Remaining: 0), `secondary` (429, Retry-After), `slow`;
+// each for every request or only for some paths (e.g. GitHub's Deployments down while commits still answer).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -42,12 +43,12 @@ function responseSchema(path: string, method: string, status: number): Schema | 
   return loadSpec().paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema;
 }
 
-/** Validates `body` against the operation's published response schema; returns the problems (none: []). */
-export function validateAgainstSpec(path: string, method: string, status: number, body: unknown): string[] {
+/** The compiled validator of one operation's response (compiled once per process), or undefined when GitHub publishes no JSON answer for it. */
+function validatorFor(path: string, method: string, status: number): ValidateFunction | undefined {
   const key = `${method} ${path} ${status}`;
   let validate = validators.get(key);
   if (!validate) {
-    if (!responseSchema(path, method, status)) return [`${key}: GitHub's description has no JSON response for this status`];
+    if (!responseSchema(path, method, status)) return undefined;
     if (!ajv) {
       // OpenAPI 3.0 keywords (nullable, example, discriminator…) are allowed; formats are not checked (no ajv-formats).
       ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
@@ -57,7 +58,28 @@ export function validateAgainstSpec(path: string, method: string, status: number
     validate = ajv.compile({ $ref: `gh#/${pointer}` });
     validators.set(key, validate);
   }
+  return validate;
+}
+
+/** Validates `body` against the operation's published response schema; returns the problems (none: []). */
+export function validateAgainstSpec(path: string, method: string, status: number, body: unknown): string[] {
+  const key = `${method} ${path} ${status}`;
+  const validate = validatorFor(path, method, status);
+  if (!validate) return [`${key}: GitHub's description has no JSON response for this status`];
   return validate(body) ? [] : (validate.errors ?? []).map((e) => `${key}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+}
+
+/**
+ * Reads the description and compiles every route's success validators before the stand-in answers anything:
+ * done lazily, the first answer took most of a second, which Shipmate (resolving refs inside a 900 ms Slack
+ * request) rightly counts as GitHub being too slow.
+ */
+function precompile(routes: Array<{ method: string; spec: string }>): void {
+  for (const r of routes) {
+    for (const status of Object.keys(loadSpec().paths[r.spec]?.[r.method]?.responses ?? {})) {
+      if (/^2\d\d$/.test(status)) validatorFor(r.spec, r.method, Number(status));
+    }
+  }
 }
 
 function deref(schema: Schema): Schema {
@@ -117,7 +139,7 @@ export interface StandinCommit { sha: string; message: string; author: string; p
 export interface WorkflowPlan { conclusion: 'success' | 'failure' | 'cancelled'; /** How many reads of the run before it completes. */ polls?: number; failedJob?: { name: string; log: string } }
 export interface StandinRun { id: number; file: string; ref: string; headSha: string; inputs: Record<string, unknown>; createdAt: number; reads: number; plan: WorkflowPlan }
 export interface StandinDeployment { id: number; sha: string; ref: string; environment: string; payload: unknown; requiredContexts?: string[]; autoMerge?: boolean; statuses: Array<{ id: number; state: string; description: string; logUrl?: string }> }
-export type Fault = { mode: 'down' | 'rate-limited' | 'secondary' | 'slow'; /** How many requests get it (default: all until cleared). */ times?: number; delayMs?: number };
+export type Fault = { mode: 'down' | 'rate-limited' | 'secondary' | 'slow'; /** How many requests get it (default: all until cleared). */ times?: number; delayMs?: number; /** Only requests whose path matches get it (default: every request). */ paths?: RegExp };
 
 export interface GithubStandin {
   url: string;
@@ -308,6 +330,7 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
     } },
   ];
 
+  precompile(routes);
   const matchers = routes.map((r) => {
     const names: string[] = [];
     const pattern = new RegExp(`^${r.spec.replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), n === 'basehead' ? '(.+)' : '([^/]+)'))}$`);
@@ -341,7 +364,7 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
         const pr = s.pulls.find((x) => x.number === Number((body.variables as { number?: number } | undefined)?.number));
         return send(res, { status: 200, body: { data: { repository: { pullRequest: pr ? { reviewDecision: pr.reviewDecision ?? null } : null } } } });
       }
-      const fault = s.fault;
+      const fault = s.fault && (!s.fault.paths || s.fault.paths.test(u.pathname)) ? s.fault : undefined;
       if (fault) {
         if (fault.times !== undefined && --fault.times <= 0) s.fault = undefined;
         if (fault.mode === 'slow') await new Promise((ok) => setTimeout(ok, fault.delayMs ?? 2_000));

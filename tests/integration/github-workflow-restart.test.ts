@@ -2,7 +2,7 @@
 // it to the end; the workflow is never dispatched twice. Real worker processes (src/main.ts), killed with SIGKILL.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allText, deployIdFrom, eventually, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
-import { startGithubStandin, type GithubStandin } from '../helpers/github-standin.js';
+import { standinSettings, startGithubStandin, type GithubStandin } from '../helpers/github-standin.js';
 import { spawnWorker, writeConfig, type WorkerProcess } from '../helpers/worker-process.js';
 
 const YAML = `
@@ -31,7 +31,7 @@ function startWorker(): WorkerProcess {
 beforeAll(async () => {
   redisUrl = (await startRedis()).url;
   gh = await startGithubStandin();
-  app = await startTestBot({ configYaml: YAML, redisUrl, role: 'app' });
+  app = await startTestBot({ configYaml: YAML, redisUrl, role: 'app', github: standinSettings(gh) });
 });
 afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 it('a restarted worker re-attaches to the stored run and never dispatches twice', async () => {
-  gh.commit('main', 'feat: slow rollout');
+  gh.tags.set('v3.0.0', gh.commit('main', 'feat: slow rollout'));
   gh.plans.set('deploy.yml', { conclusion: 'success', polls: 1_000_000 });
   const first = startWorker();
   const id = deployIdFrom(String((await app.command('/deploy', 'staging v3.0.0', 'U0ALICE')).json.text));

@@ -2,6 +2,10 @@
 // follow GitHub's REST description): Deployments kept in step (rollback included), github-workflow steps that
 // succeed and fail, auto-deploy webhooks (good, bad signature, redelivery), GitHub down or rate limited, checklist
 // items ticked from GitHub, and what happens without a token.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findEnvironment } from '../../src/deploys/environments.js';
@@ -119,7 +123,13 @@ describe('GitHub Deployments', () => {
 
   it('GitHub down: retried, then noted on the record; the deploy itself succeeds', async () => {
     const sha = gh.commit('main', 'chore: during an outage');
+    // Down as a request is answered: nothing is queued (the commit cannot be looked up).
     gh.fault = { mode: 'down' };
+    const refused = await bot.command('/deploy', `dev ${sha}`, 'U0ALICE');
+    expect(refused.json.text).toMatch(/could not ask acme\/shop what .* is \(Server Error\), so nothing was queued/);
+    // Down once the deploy is under way: the commit was looked up, then GitHub's Deployments stop answering
+    // (only those paths fail, so the outage starts after the request deterministically).
+    gh.fault = { mode: 'down', paths: /\/deployments/ };
     const id = await deploy('dev', sha);
     expect((await waitForEnd(bot, id)).status).toBe('succeeded');
     const noted = await eventually(async () => (await bot.shipmate.deps.store.get(id))?.notes.find((n) => n.includes('GitHub deployment not updated')), 10_000, 'the note');
@@ -130,7 +140,7 @@ describe('GitHub Deployments', () => {
 
 describe('github-workflow step', () => {
   it('dispatches the workflow with its inputs, follows the run to success and links it in the thread', async () => {
-    gh.commit('main', 'feat: shippable');
+    gh.tags.set('v2.0.0', gh.commit('main', 'feat: shippable'));
     gh.plans.set('deploy.yml', { conclusion: 'success', polls: 3 });
     const before = gh.runs.length;
     const id = await deploy('staging', 'v2.0.0');
@@ -144,6 +154,7 @@ describe('github-workflow step', () => {
   });
 
   it('a failed run fails the step with the failed job’s name and the tail of its log in the thread', async () => {
+    gh.tags.set('v2.0.1', gh.commit('main', 'feat: needs a migration'));
     gh.plans.set('deploy.yml', { conclusion: 'failure', polls: 1, failedJob: { name: 'migrate-db', log: 'step 1 ok\nstep 2 ok\nERROR: relation "orders" does not exist' } });
     const id = await deploy('staging', 'v2.0.1');
     const done = await waitForEnd(bot, id);
@@ -153,10 +164,13 @@ describe('github-workflow step', () => {
   });
 
   it('rate limited: waited out and carried on; still limited: reported plainly', async () => {
+    gh.tags.set('v2.0.2', gh.commit('main', 'feat: two'));
+    gh.tags.set('v2.0.3', gh.commit('main', 'feat: three'));
     gh.plans.set('deploy.yml', { conclusion: 'success', polls: 1 });
-    gh.fault = { mode: 'rate-limited', times: 2 };
+    // Limited once the deploys are queued (the tags were looked up): only the Actions API is limited.
+    gh.fault = { mode: 'rate-limited', times: 2, paths: /\/actions\// };
     expect((await waitForEnd(bot, await deploy('staging', 'v2.0.2'))).status).toBe('succeeded');
-    gh.fault = { mode: 'rate-limited' };
+    gh.fault = { mode: 'rate-limited', paths: /\/actions\// };
     const done = await waitForEnd(bot, await deploy('staging', 'v2.0.3'));
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/GitHub rate limit reached/);
@@ -238,7 +252,18 @@ describe('checklist items ticked from GitHub', () => {
 
 describe('without a token', () => {
   it('warns at start-up, and a github step fails saying how to turn GitHub on', async () => {
-    const plain = await startTestBot({ configYaml: YAML, redisUrl, slack: bot.slack });
+    // Without a token, `repository: acme/shop` is read with git over https. There is no network here, so git
+    // is told (through its own config, as a mirror would be) to find github.com's repositories in a local directory.
+    const mirror = mkdtempSync(join(tmpdir(), 'shipmate-gh-mirror-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: join(mirror, 'acme/shop.git'), stdio: 'pipe' });
+    mkdirSync(join(mirror, 'acme/shop.git'), { recursive: true });
+    git('init', '-q', '-b', 'main');
+    git('commit', '-q', '--allow-empty', '-m', 'feat: offline');
+    git('tag', 'v9.9.9');
+    const plain = await startTestBot({
+      configYaml: YAML, redisUrl, slack: bot.slack,
+      env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${mirror}/.insteadOf`, GIT_CONFIG_VALUE_0: 'https://github.com/' },
+    });
     try {
       expect(plain.shipmate.deps.github).toBeUndefined();
       const warned = plain.logs.lines().filter((l) => l.level === 40 && String(l.msg).includes('GITHUB_TOKEN'));
@@ -253,6 +278,7 @@ describe('without a token', () => {
       expect(await hook.text()).toContain('GITHUB_WEBHOOK_SECRET');
     } finally {
       await plain.stop();
+      rmSync(mirror, { recursive: true, force: true });
     }
   });
 });

@@ -1,14 +1,22 @@
 // The four seed teams' gates, run from their examples/ configs through the real receiver.
 // Their automatic checks read GitHub: the local GitHub stand-in (answers validated against GitHub's REST
 // description) holds one commit, tagged with every version these tests deploy, whose check runs pass when
-// their names are listed and fail otherwise. Everything else is Shipmate's real code.
-import { readFileSync } from 'node:fs';
+// their names are listed and fail otherwise. Production is reached the way the teams reach it: by running the
+// earlier environments first. Their steps call tools this machine does not have (databricks, pytest, npm, docker,
+// kubectl, git against their origin): small doubles on PATH stand in for them, and the health checks' URLs (the
+// examples read them from the environment) point at a local server that answers healthy. Everything else is
+// Shipmate's real code.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../blocks/action-ids.js';
 import { parseConfig } from '../../src/core/config.js';
 import { readAudit, type DeployRecord } from '../../src/deploys/deploy-store.js';
 import { startSlackStandin, type SlackStandin } from '../../playground/slack-standin/server.js';
-import { BOT_TOKEN, CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, type TestBot } from '../helpers/harness.js';
+import { BOT_TOKEN, CHANNEL, allText, eventually, headerText, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 import { standinSettings, startGithubStandin, type GithubStandin } from '../helpers/github-standin.js';
 
 /** The CI jobs the examples' checks name; those not listed as passing are red. */
@@ -19,9 +27,28 @@ let redisUrl: string;
 let slack: SlackStandin;
 let github: GithubStandin | undefined;
 let bot: TestBot | undefined;
+let tools: string;
+let health: Server;
+/** What the examples read from the environment: the doubles first on PATH, health URLs on the local server, a checkout. */
+let env: Record<string, string>;
+
+/** The programs the examples' steps run that this machine lacks; each double prints its arguments and succeeds. */
+const TOOL_DOUBLES = ['databricks', 'pytest', 'npm', 'pip', 'docker', 'kubectl', 'git'];
 
 beforeAll(async () => {
   redisUrl = (await startRedis()).url;
+  tools = mkdtempSync(join(tmpdir(), 'shipmate-seed-tools-'));
+  mkdirSync(join(tools, 'bin'));
+  for (const dir of ['checkout/frontend', 'checkout/backend']) mkdirSync(join(tools, dir), { recursive: true });
+  for (const name of TOOL_DOUBLES) {
+    writeFileSync(join(tools, 'bin', name), `#!/bin/sh\necho "${name} (test double) $*"\n`);
+    chmodSync(join(tools, 'bin', name), 0o755);
+  }
+  health = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"healthy"}'));
+  await new Promise<void>((ok) => health.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
+  env = { PATH: `${join(tools, 'bin')}:${process.env.PATH ?? ''}`, ACADEMICLAB_CHECKOUT: join(tools, 'checkout'), ONTOS_CHECKOUT: join(tools, 'checkout') };
+  for (const name of ['ONTOS_DEV_URL', 'ONTOS_STAGING_URL', 'ONTOS_PROD_URL', 'SARVANOM_DEV_URL', 'SARVANOM_STAGING_URL', 'SARVANOM_PROD_URL', 'ACADEMICLAB_STAGING_URL', 'ACADEMICLAB_PROD_URL', 'FLOWSPARK_STAGING_URL', 'FLOWSPARK_PROD_URL']) env[name] = url;
 });
 afterEach(async () => {
   await bot?.stop();
@@ -32,6 +59,8 @@ afterEach(async () => {
   github = undefined;
 });
 afterAll(async () => {
+  await new Promise((ok) => health?.close(ok));
+  rmSync(tools, { recursive: true, force: true });
   await stopRedis();
 });
 
@@ -46,7 +75,7 @@ async function start(file: string, passing: string): Promise<TestBot> {
   for (const v of VERSIONS) github.tags.set(v, sha);
   const green = passing.split(' ').filter(Boolean);
   github.checkRuns.set(sha, CI_JOBS.map((name) => ({ name, status: 'completed' as const, conclusion: green.includes(name) ? ('success' as const) : ('failure' as const) })).filter((c) => c.conclusion === 'success' || file !== 'academiclab'));
-  bot = await startTestBot({ configYaml: yaml, redisUrl, slack, github: standinSettings(github) });
+  bot = await startTestBot({ configYaml: yaml, redisUrl, slack, github: standinSettings(github), env });
   return bot;
 }
 
@@ -81,12 +110,29 @@ async function request(b: TestBot, text: string, user: string): Promise<{ id: st
   return { id: idFrom(res.json.text), reply: res.json.text as string };
 }
 
+/** A /deploy that must be taken: a refusal fails the test with Shipmate's reply. */
+async function queue(b: TestBot, text: string, user: string): Promise<{ id: string; reply: string }> {
+  const out = await request(b, text, user);
+  if (!out.id) throw new Error(`/deploy ${text} was refused: ${out.reply}`);
+  return out;
+}
+
+/** Deploys `version` to `env` as the team would (its approvals given), and waits for it to succeed. */
+async function ship(b: TestBot, env: string, version: string, user: string, approvals: Array<[user: string, role: string]> = []): Promise<string> {
+  const { id } = await queue(b, `${env} ${version}`, user);
+  for (const [approver, role] of approvals) await approve(b, id, approver, role);
+  const done = await waitForEnd(b, id, 30_000);
+  expect(done.status, `${env} ${version}: ${done.error ?? ''}`).toBe('succeeded');
+  return id;
+}
+
 describe('Ontos ML Workbench', () => {
   it('production: the full checklist and all four sign-off roles, after staging', async () => {
     const b = await start('ontos', 'test-backend test-frontend');
     expect((await request(b, 'prod v1.4.0', 'U0ONTOSENG1')).reply).toContain('has not succeeded on *staging* yet');
-    await b.shipmate.deps.store.markSucceeded('staging', 'v1.4.0', Date.now());
-    const { id, reply } = await request(b, 'prod v1.4.0', 'U0ONTOSENG1');
+    await ship(b, 'dev', 'v1.4.0', 'U0ONTOSENG1');
+    await ship(b, 'staging', 'v1.4.0', 'U0ONTOSENG1', [['U0ONTOSTL1', 'tech_lead']]);
+    const { id, reply } = await queue(b, 'prod v1.4.0', 'U0ONTOSENG1');
     expect(reply).toContain('waiting for its gates');
     const text = allText(await gate(b, id));
     for (const s of ['Infrastructure', 'Security', 'Code Quality', 'Configuration', 'Documentation']) expect(text).toContain(`*${s}*`);
@@ -105,19 +151,13 @@ describe('Ontos ML Workbench', () => {
   it('staging: one tech lead approval, then a product team sign-off from the user group', async () => {
     const b = await start('ontos', '');
     slack.addUserGroup({ id: 'S0ONTOSPRODUCT', handle: 'product-team', users: ['U0ONTOSQA01'] });
-    await b.shipmate.deps.store.markSucceeded('dev', 'v2.0.0', Date.now());
-    const { id } = await request(b, 'staging v2.0.0', 'U0ONTOSENG1');
-    await approve(b, id, 'U0ONTOSTL1', 'tech_lead');
-    await eventually(async () => ['succeeded', 'failed'].includes((await rec(b, id)).status), 20_000, 'the staging deploy to run');
-    // The staging steps call the databricks CLI, which is not on this machine: the deploy fails honestly.
-    // The sign-off applies to successful deploys; check the rule on a record that succeeded.
-    const r = await rec(b, id);
-    if (r.status === 'failed') {
-      const msg = b.statusMessage(id)!;
-      expect(allText(msg)).not.toContain(ACTIONS.postDeploySignoff);
-      // A final status never changes through the store, so the test writes the succeeded record directly.
-      await b.shipmate.deps.redis.set(`${b.prefix}:deploy:${id}`, JSON.stringify({ ...r, status: 'succeeded', error: undefined, rev: r.rev + 1 }));
-    }
+    expect((await request(b, 'staging v2.0.0', 'U0ONTOSENG1')).reply).toContain('has not succeeded on *dev* yet');
+    await ship(b, 'dev', 'v2.0.0', 'U0ONTOSENG1');
+    const id = await ship(b, 'staging', 'v2.0.0', 'U0ONTOSENG1', [['U0ONTOSTL1', 'tech_lead']]);
+    await eventually(() => {
+      const msg = b.statusMessage(id);
+      return msg && allText(msg).includes(ACTIONS.postDeploySignoff) ? msg : undefined;
+    }, 5_000, 'the sign-off button on the status message');
     await expect(b.shipmate.deps.gates.postDeploySignoff(id, 'U0ONTOSENG2')).rejects.toThrow(/Only Product team sign-off/);
     const signed = await b.shipmate.deps.gates.postDeploySignoff(id, 'U0ONTOSQA01'); // member through the user group
     expect(signed.gates?.postDeploySignoff).toMatchObject({ user: 'U0ONTOSQA01', role: 'product_team' });
@@ -128,8 +168,8 @@ describe('Ontos ML Workbench', () => {
 describe('SarvanOM', () => {
   it('production needs its checklist and two approvals, never the requester’s own', async () => {
     const b = await start('sarvanom', 'build');
-    await b.shipmate.deps.store.markSucceeded('staging', 'v2.1.0', Date.now());
-    const { id } = await request(b, 'prod v2.1.0', 'U0SARVENG1');
+    await ship(b, 'staging', 'v2.1.0', 'U0SARVENG1', [['U0SARVENG2', 'engineers']]);
+    const { id } = await queue(b, 'prod v2.1.0', 'U0SARVENG1');
     await tickAll(b, id, 'U0SARVENG2');
     await approve(b, id, 'U0SARVENG1', 'engineers');
     await eventually(() => b.slack.ephemerals('U0SARVENG1').find((m) => (m.text ?? '').includes('separation of duties')));
@@ -144,10 +184,10 @@ describe('SarvanOM', () => {
 describe('SarvanOM sensitive changes', () => {
   it('a change marked --sensitive must include the security team among its two approvals', async () => {
     const b = await start('sarvanom', 'build');
-    await b.shipmate.deps.store.markSucceeded('staging', 'v2.2.0', Date.now());
+    await ship(b, 'staging', 'v2.2.0', 'U0SARVENG1', [['U0SARVENG2', 'engineers']]);
     const dry = await b.command('/deploy', 'prod v2.2.0 --sensitive --dry-run', 'U0SARVENG1');
     expect(dry.json.text).toContain('Must include: Security Team (marked --sensitive)');
-    const { id } = await request(b, 'prod v2.2.0 --sensitive', 'U0SARVENG1');
+    const { id } = await queue(b, 'prod v2.2.0 --sensitive', 'U0SARVENG1');
     expect(allText(await gate(b, id))).toContain('Must include Security Team — marked as a sensitive change');
     await tickAll(b, id, 'U0SARVENG2');
     await approve(b, id, 'U0SARVENG2', 'engineers');
@@ -171,11 +211,8 @@ describe('SarvanOM sensitive changes', () => {
 describe('Academic Lab', () => {
   it('staging takes one approval; production two, from different roles, after staging', async () => {
     const b = await start('academiclab', 'run-list');
-    const staging = await request(b, 'staging v2', 'U0ALABDEV1');
-    await approve(b, staging.id, 'U0ALABDEV2', 'maintainers');
-    await eventually(async () => (await rec(b, staging.id)).status !== 'pending', 10_000, 'staging to start after one approval');
-    await b.shipmate.deps.store.markSucceeded('staging', 'v2', Date.now());
-    const prod = await request(b, 'prod v2', 'U0ALABDEV1');
+    await ship(b, 'staging', 'v2', 'U0ALABDEV1', [['U0ALABDEV2', 'maintainers']]); // one approval is enough
+    const prod = await queue(b, 'prod v2', 'U0ALABDEV1');
     await tickAll(b, prod.id, 'U0ALABDEV3');
     await approve(b, prod.id, 'U0ALABDEV2', 'maintainers');
     await eventually(async () => (await rec(b, prod.id)).gates?.approvals.length === 1);
@@ -191,14 +228,14 @@ describe('FlowSpark AI', () => {
   it('production only after staging; staging starts by itself once CI is green', async () => {
     const b = await start('flowspark', 'backend-tests code-quality security-scan frontend-tests');
     expect((await request(b, 'prod v3.0.0', 'U0FLOWENG1')).reply).toContain('has not succeeded on *staging* yet');
-    const { id } = await request(b, 'staging v3.0.0', 'U0FLOWENG1');
+    const { id } = await queue(b, 'staging v3.0.0', 'U0FLOWENG1');
     await eventually(async () => (await rec(b, id)).status !== 'pending', 15_000, 'staging to start on green CI');
     expect(Object.values((await rec(b, id)).gates!.items).every((s) => s.checked && s.by === 'shipmate')).toBe(true);
   }, 60_000);
 
   it('a red CI job keeps staging waiting, with the reason', async () => {
     const b = await start('flowspark', 'backend-tests code-quality frontend-tests');
-    const { id } = await request(b, 'staging v3.0.1', 'U0FLOWENG1');
+    const { id } = await queue(b, 'staging v3.0.1', 'U0FLOWENG1');
     const msg = await eventually(async () => {
       const m = await gate(b, id);
       return allText(m).includes('security-scan: failure on') ? m : undefined;
