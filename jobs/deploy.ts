@@ -18,6 +18,18 @@ import { changesBetween } from '../src/versions/changes.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
 import type { DeployJobData } from './queues.js';
 
+/** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
+export async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
+  for (const s of record.steps) {
+    if (s.pgid === undefined) continue;
+    if (s.host !== hostname()) {
+      log.info({ step: s.name, host: s.host }, 'the previous run was on another host: its lease ends it');
+      continue;
+    }
+    if (await killStepGroup(s.pgid, stepMarker(record.id))) log.warn({ step: s.name, pgid: s.pgid }, 'killed processes a previous run of this deploy left running');
+  }
+}
+
 export interface DeployProcessorControl {
   /** True once the process is shutting down: the deploy is handed back at the next step boundary. */
   shuttingDown(): boolean;
@@ -74,18 +86,6 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // In the background: GitHub being slow or down never holds the deploy (failures are noted on the record).
     void deps.githubDeployments.finished(done);
     return done;
-  }
-
-  /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
-  async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
-    for (const s of record.steps) {
-      if (s.pgid === undefined) continue;
-      if (s.host !== hostname()) {
-        log.info({ step: s.name, host: s.host }, 'the previous run was on another host: its lease ends it');
-        continue;
-      }
-      if (await killStepGroup(s.pgid, stepMarker(record.id))) log.warn({ step: s.name, pgid: s.pgid }, 'killed processes a previous run of this deploy left running');
-    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { cancelChannel } from '../src/deploys/deploy-service.js';
 import { isFinal } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/core/redis.js';
-import { createDeployProcessor } from './deploy.js';
+import { createDeployProcessor, killLeftovers } from './deploy.js';
 import { startFollowUpWorker } from './follow-up.js';
 import { publishHome } from '../src/slack/home.js';
 import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
@@ -105,6 +105,9 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
  */
 async function markFailed(deps: Deps, deployId: string, jobId: string, reason: string): Promise<void> {
   try {
+    // Whatever the failed run's step left running on this host ends before the deploy is shown as ended.
+    const before = await deps.store.get(deployId);
+    if (before && !isFinal(before.status)) await killLeftovers(before, deps.log.child({ deployId }));
     let ended = false;
     const done = await deps.store.update(deployId, (r) => {
       ended = false;

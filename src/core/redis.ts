@@ -43,7 +43,7 @@ export async function startEmbeddedRedis(opts: { dir: string; port?: number; bin
   const lock = await lockDataDir(dir);
   const port = opts.port ?? (await freePort());
   const binary = opts.binary ?? 'redis-server';
-  const argv = [binary, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'];
+  const argv = [binary, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'];
   const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...argv] : argv;
   // Its own process group: Ctrl-C in a terminal reaches Shipmate only, which stops the server after its workers.
   const child = spawn(file ?? binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
