@@ -17,7 +17,8 @@ export async function waitForAllFinal(bot: TestBot, deploys: readonly Tracked[],
   for (;;) {
     const records = await bot.shipmate.deps.store.getMany(deploys.map((d) => d.id));
     for (const r of records) if (isFinal(r.status) && !firstFinal.has(r.id)) firstFinal.set(r.id, r.status);
-    if (firstFinal.size >= deploys.length || Date.now() > deadline) return;
+    // firstFinal is shared by every round of a row: count only these deploys.
+    if (deploys.every((d) => firstFinal.has(d.id)) || Date.now() > deadline) return;
     await new Promise((ok) => setTimeout(ok, 200));
   }
 }

@@ -3,7 +3,7 @@
 // later on the same port and data directory, and a /deploy arrives while it is down. Every deploy must end
 // visibly with one log entry, no step may run twice at once nor after its deploy ended, no final status may
 // change, and the command sent during the outage must be answered within 3 s and never run later.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -90,5 +90,7 @@ it(ROWS.redisRestart, async ({ task }) => {
   }
   const statuses = (await app.shipmate.deps.store.getMany(deploys.map((d) => d.id))).map((r) => r.status);
   const row = tally.record(task, `${ROUNDS} restarts, ${deploys.length} deploys (${statuses.join(', ')}) + ${outage.length} commands during outages`);
+  // When something was lost, the workers' own logs say why: kept beside the table for whoever investigates.
+  if (row.lost > 0) writeFileSync('test-results/resilience-redis-restart-workers.log', pool.workers.map((w, i) => `== worker ${i + 1}\n${w.output()}`).join('\n'));
   expect(row.lost, lostMessage(row)).toBe(0);
 }, 240_000);
