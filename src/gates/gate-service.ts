@@ -83,6 +83,8 @@ export class GateService {
   private async start(record: DeployRecord): Promise<void> {
     await this.d.queues.enqueue(record.env, record.id);
     this.d.log.info({ deployId: record.id, env: record.env }, 'gates met; deploy queued');
+    // In the background, never holding the click: GitHub's Deployment says "queued" too.
+    void this.d.githubDeployments.queued(record.id);
     await this.d.messenger.sync(record.id);
     await this.d.messenger.syncGate(record.id);
   }
