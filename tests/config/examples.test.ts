@@ -1,13 +1,14 @@
 // The shipped configs (examples/*.yml, one per seed team, and the default shipmate.yml) load and
 // say what their seeds say; an invalid file is refused with the path of the bad field and why.
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig, roleLabel, type Config, type EnvironmentConfig } from '../../src/core/config.js';
-import { templateProblems } from '../../src/core/template.js';
+import { renderTemplate, templateProblems, type DeployVars } from '../../src/core/template.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const exampleFiles = readdirSync(join(root, 'examples'))
@@ -147,6 +148,44 @@ describe('shipped configs', () => {
   });
 });
 
+describe.each(exampleFiles)('%s deploys the resolved commit', (file) => {
+  const config = load(file);
+
+  it('names a repository, so refs resolve to commits', () => {
+    expect(config.repository).toBeTruthy();
+  });
+
+  it('every environment uses {{sha}} in its steps, and none deploys a moving name (origin/{{ref}}, an image tagged {{version}} or {{ref}})', () => {
+    for (const env of config.environments) {
+      const args = runSteps(env).flatMap((s) => s.run);
+      expect(args.some((a) => a.includes('{{sha}}')), env.name).toBe(true);
+      expect(args.filter((a) => /origin\/\{\{ref\}\}|:\{\{(version|ref)\}\}/.test(a)), env.name).toEqual([]);
+    }
+  });
+
+  it('builds and deploys only after checking out the commit, in the same checkout', () => {
+    for (const env of config.environments) {
+      const steps = runSteps(env);
+      const checkout = steps.findIndex((s) => s.run.join(' ') === 'git checkout --detach {{sha}}');
+      if (checkout < 0) continue; // Academic Lab pushes the commit instead (its own test)
+      expect(steps.findIndex((s) => s.run.join(' ') === 'git fetch origin {{sha}}'), env.name).toBe(checkout - 1);
+      // Whatever reads the tree (builds, tests, bundles, manifests) runs after the checkout and in it.
+      for (const [i, step] of steps.entries()) {
+        if (['docker build', 'databricks bundle', 'kubectl apply', 'pytest', 'npm', 'pip', './scripts'].some((p) => step.run.join(' ').startsWith(p))) {
+          expect(i, `${env.name}: ${step.name}`).toBeGreaterThan(checkout);
+          const checkoutDir = steps[checkout]?.cwd ?? '';
+          expect(step.cwd === checkoutDir || step.cwd?.startsWith(`${checkoutDir}/`), `${env.name}: ${step.name} runs in ${step.cwd}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('sets deployers only where its seed restricts who may deploy (none does), and says so', () => {
+    expect(config.environments.map((e) => e.deployers)).toEqual(config.environments.map(() => []));
+    expect(readFileSync(join(root, file), 'utf8')).toMatch(/^#.*deployers:? +not set/m);
+  });
+});
+
 describe('examples/ontos.yml (Ontos ML Workbench)', () => {
   const config = load('examples/ontos.yml');
   const production = environment(config, 'production');
@@ -158,8 +197,13 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
     expect(resolve(config, 'development')).toBe('dev');
   });
 
-  it('deploys every environment with `databricks bundle deploy -t {{env}}`', () => {
-    for (const env of config.environments) expect(argvs(env)).toContain('databricks bundle deploy -t {{env}}');
+  it('deploys every environment with `databricks bundle deploy -t {{env}}` from the checked-out commit', () => {
+    for (const env of config.environments) {
+      const all = argvs(env);
+      expect(all.slice(0, 2), env.name).toEqual(['git fetch origin {{sha}}', 'git checkout --detach {{sha}}']);
+      expect(all, env.name).toContain('databricks bundle deploy -t {{env}}');
+      expect(runSteps(env).find((s) => s.run[0] === 'databricks' && s.run[1] === 'bundle')?.cwd).toBe('.');
+    }
   });
 
   it('smoke-tests /health expecting {"status": "healthy"} after every deploy', () => {
@@ -173,7 +217,7 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
   it('backs up, deploys, waits an hour, then smoke-tests production, in that order', () => {
     const names = production.steps.map((s) => s.name);
     const at = (pattern: RegExp) => names.findIndex((n) => pattern.test(n));
-    expect(at(/back up/i)).toBe(0);
+    expect(names.slice(0, 3)).toEqual(['Fetch the commit', 'Check out the commit', 'Back up tables to ontos_ml_backups']);
     expect(at(/bundle deploy/)).toBeGreaterThan(at(/back up/i));
     expect(at(/monitor for 1 hour/i)).toBeGreaterThan(at(/bundle deploy/));
     expect(at(/smoke test/i)).toBeGreaterThan(at(/monitor for 1 hour/i));
@@ -236,15 +280,30 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
     expect([staging.defaultRef, production.defaultRef]).toEqual(['staging', 'main']);
   });
 
-  it('builds and pushes the version-tagged images on staging only', () => {
-    expect(argvs(staging)).toEqual(expect.arrayContaining(['docker build -t flowspark/backend:{{version}} .', 'docker push flowspark/backend:{{version}}']));
-    expect(argvs(production).some((a) => a.startsWith('docker '))).toBe(false);
+  it('builds and pushes the SHA-tagged images of the checked-out commit on staging only', () => {
+    expect(argvs(staging).slice(0, 6)).toEqual([
+      'git fetch origin {{sha}}',
+      'git checkout --detach {{sha}}',
+      'docker build -t flowspark/backend:{{sha}} .',
+      'docker push flowspark/backend:{{sha}}',
+      'docker build -t flowspark/frontend:{{sha}} ./frontend',
+      'docker push flowspark/frontend:{{sha}}',
+    ]);
+    expect(argvs(production).some((a) => a.startsWith('docker ') || a.startsWith('git '))).toBe(false);
+  });
+
+  it('runs and migrates with the image of the commit; no step runs `kubectl rollout undo` (a rollback sets the earlier SHA)', () => {
+    for (const env of [staging, production]) {
+      const images = runSteps(env).flatMap((s) => s.run).filter((a) => a.includes('flowspark/backend:'));
+      expect(images.every((a) => a.endsWith('flowspark/backend:{{sha}}')), env.name).toBe(true);
+      expect(argvs(env).some((a) => a.includes('rollout undo')), env.name).toBe(false);
+    }
   });
 
   it('sets the image, waits for the rollout, then migrates, on both environments', () => {
     for (const env of [staging, production]) {
       const all = argvs(env);
-      const setImage = all.indexOf('kubectl set image deployment/flowspark-backend backend=flowspark/backend:{{version}} -n {{env}}');
+      const setImage = all.indexOf('kubectl set image deployment/flowspark-backend backend=flowspark/backend:{{sha}} -n {{env}}');
       const rollout = all.findIndex((a) => a.startsWith('kubectl rollout status deployment/flowspark-backend'));
       const migrate = all.findIndex((a) => a.startsWith('kubectl run migration-job') && a.endsWith('python manage.py migrate'));
       expect(setImage).toBeGreaterThanOrEqual(0);
@@ -288,6 +347,18 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     expect(production.approvals?.allowRequester).toBe(false);
   });
 
+  it('builds, pushes and applies the image tagged with the commit on development and staging', () => {
+    for (const name of ['development', 'staging']) {
+      const all = argvs(environment(config, name));
+      const at = (a: string) => all.indexOf(a);
+      expect(at('docker build -t registry.example.com/sarvanom:{{sha}} .'), name).toBeGreaterThan(at('git checkout --detach {{sha}}'));
+      expect(at('docker push registry.example.com/sarvanom:{{sha}}'), name).toBeGreaterThan(at('docker build -t registry.example.com/sarvanom:{{sha}} .'));
+      expect(at('kubectl set image deployment/sarvanom sarvanom=registry.example.com/sarvanom:{{sha}} -n {{env}}'), name).toBeGreaterThan(at(`kubectl apply -f k8s/${name}/`));
+    }
+    const withRegistry = load('examples/sarvanom.yml', { SARVANOM_IMAGE: 'ghcr.io/acme/sarvanom' });
+    expect(argvs(environment(withRegistry, 'staging'))).toContain('docker push ghcr.io/acme/sarvanom:{{sha}}');
+  });
+
   it('has the pre-deployment checklist: code quality, infrastructure, communication', () => {
     expect(production.checklist.map((s) => [s.section, s.items.length])).toEqual([
       ['Code Quality', 5],
@@ -299,7 +370,18 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
 
   it('runs the canary before promoting, with time for all three canary phases', () => {
     const all = argvs(production);
-    expect(all).toEqual(['kubectl apply -f k8s/canary/', './scripts/monitor-canary.sh', 'kubectl apply -f k8s/production/']);
+    const image = 'registry.example.com/sarvanom:{{sha}}';
+    expect(all).toEqual([
+      'git fetch origin {{sha}}',
+      'git checkout --detach {{sha}}',
+      'kubectl apply -f k8s/canary/',
+      `kubectl set image deployment/sarvanom-canary sarvanom=${image} -n {{env}}`,
+      'kubectl rollout status deployment/sarvanom-canary -n {{env}} --timeout=10m',
+      './scripts/monitor-canary.sh',
+      'kubectl apply -f k8s/production/',
+      `kubectl set image deployment/sarvanom sarvanom=${image} -n {{env}}`,
+      'kubectl rollout status deployment/sarvanom -n {{env}} --timeout=10m',
+    ]);
     const monitor = runSteps(production).find((s) => s.run[0] === './scripts/monitor-canary.sh');
     expect(monitor?.timeout).toBeGreaterThanOrEqual((30 + 60 + 120) * 60_000);
     expect(monitor?.retrySafe).toBe(false);
@@ -329,10 +411,90 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
     expect(checklistItems(production)[0]).toMatchObject({ id: 'tests-passing', check: { github: { statuses: 'all' } } });
   });
 
-  it('merges and pushes with git, then checks the site answers within 2 s', () => {
-    expect(argvs(production)).toEqual(['git fetch origin', 'git checkout production', 'git pull origin production', 'git merge origin/{{ref}}', 'git push origin production']);
-    expect(argvs(staging).at(-1)).toBe('git push origin staging');
-    for (const env of [staging, production]) expect(httpSteps(env)[0]?.http.timeout).toBe(2_000);
+  it('merges the commit (fast-forward only), resets to it for a rollback, pushes, then checks the site answers within 2 s', () => {
+    for (const env of [staging, production]) {
+      expect(argvs(env)).toEqual([
+        'git fetch origin',
+        'git fetch origin {{sha}}',
+        `git checkout -B ${env.name} origin/${env.name}`,
+        'git merge --ff-only {{sha}}',
+        'git reset --hard {{sha}}',
+        `git push --force-with-lease origin ${env.name}`,
+      ]);
+      expect(httpSteps(env)[0]?.http.timeout).toBe(2_000);
+    }
+  });
+
+  describe('its git steps, run against real repositories', () => {
+    const run = promisify(execFile);
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: tmpdir() };
+    const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: gitEnv })).stdout.trim();
+
+    /** origin (bare) with production at A and staging at C (A <- B <- C); the worker's clone; a developer's clone. */
+    async function repos() {
+      const dir = mkdtempSync(join(tmpdir(), 'shipmate-alab-'));
+      await git(dir, 'init', '-q', '--bare', '-b', 'main', 'origin.git');
+      await git(dir, 'clone', '-q', 'origin.git', 'dev');
+      const dev = join(dir, 'dev');
+      const commit = async (msg: string) => (await git(dev, 'commit', '-q', '--allow-empty', '-m', msg), git(dev, 'rev-parse', 'HEAD'));
+      const a = await commit('feat: a');
+      await git(dev, 'push', '-q', 'origin', 'HEAD:refs/heads/production');
+      const b = await commit('feat: b');
+      const c = await commit('feat: c');
+      await git(dev, 'push', '-q', 'origin', 'HEAD:refs/heads/staging', 'HEAD:refs/heads/main');
+      await git(dir, 'clone', '-q', 'origin.git', 'worker');
+      return { dir, dev, worker: join(dir, 'worker'), commit, a, b, c };
+    }
+
+    /** Runs production's git steps for `sha` as the deploy job would (rendered argv, the step's cwd); the first failure stops. */
+    async function deployProd(worker: string, sha: string): Promise<string> {
+      const prod = environment(load('examples/academiclab.yml', { ACADEMICLAB_CHECKOUT: worker }), 'production');
+      const vars: DeployVars = { env: 'production', version: 'v', ref: 'staging', user: 'U0ALABDEV1', deployId: '1', sha, shortSha: sha.slice(0, 7), previousSha: '' };
+      for (const step of runSteps(prod)) {
+        const [file = '', ...args] = step.run.map((a) => renderTemplate(a, vars));
+        try {
+          await run(file, args, { cwd: step.cwd, env: gitEnv });
+        } catch {
+          return `failed at ${step.name}`;
+        }
+      }
+      return 'ok';
+    }
+
+    it('puts production on the commit, back on the earlier one for a rollback, and again forward', async () => {
+      const r = await repos();
+      try {
+        const originProd = () => git(join(r.dir, 'origin.git'), 'rev-parse', 'production');
+        expect(await deployProd(r.worker, r.c)).toBe('ok');
+        expect(await originProd()).toBe(r.c);
+        expect(await deployProd(r.worker, r.b)).toBe('ok'); // the rollback
+        expect(await originProd()).toBe(r.b);
+        expect(await deployProd(r.worker, r.b)).toBe('ok'); // a retry changes nothing
+        expect(await originProd()).toBe(r.b);
+        expect(await deployProd(r.worker, r.c)).toBe('ok');
+        expect(await originProd()).toBe(r.c);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('deploys the commit, not where the branch is now, and refuses one that would drop a commit pushed to production', async () => {
+      const r = await repos();
+      try {
+        const originProd = () => git(join(r.dir, 'origin.git'), 'rev-parse', 'production');
+        const d = await r.commit('feat: d, after the approvals');
+        await git(r.dev, 'push', '-q', 'origin', 'HEAD:refs/heads/staging');
+        expect(await deployProd(r.worker, r.c)).toBe('ok');
+        expect(await originProd()).toBe(r.c); // not d, where staging is now
+        await git(r.dev, 'checkout', '-q', '-b', 'hotfix', r.c);
+        const hotfix = await r.commit('fix: straight to production');
+        await git(r.dev, 'push', '-q', 'origin', 'HEAD:refs/heads/production');
+        expect(await deployProd(r.worker, d)).toBe('failed at Merge the commit into production');
+        expect(await originProd()).toBe(hotfix);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }, 30_000);
   });
 });
 

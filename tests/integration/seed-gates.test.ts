@@ -27,12 +27,14 @@ let redisUrl: string;
 let slack: SlackStandin;
 let github: GithubStandin | undefined;
 let bot: TestBot | undefined;
+/** The commit every version in these tests resolves to. */
+let releaseSha: string;
 let tools: string;
 let health: Server;
 /** What the examples read from the environment: the doubles first on PATH, health URLs on the local server, a checkout. */
 let env: Record<string, string>;
 
-/** The programs the examples' steps run that this machine lacks; each double prints its arguments and succeeds. */
+/** The programs the examples' steps run that this machine lacks; each double prints its arguments, notes them in calls.log and succeeds. */
 const TOOL_DOUBLES = ['databricks', 'pytest', 'npm', 'pip', 'docker', 'kubectl', 'git'];
 
 beforeAll(async () => {
@@ -41,13 +43,13 @@ beforeAll(async () => {
   mkdirSync(join(tools, 'bin'));
   for (const dir of ['checkout/frontend', 'checkout/backend']) mkdirSync(join(tools, dir), { recursive: true });
   for (const name of TOOL_DOUBLES) {
-    writeFileSync(join(tools, 'bin', name), `#!/bin/sh\necho "${name} (test double) $*"\n`);
+    writeFileSync(join(tools, 'bin', name), `#!/bin/sh\necho "${name} $*" >> '${join(tools, 'calls.log')}'\necho "${name} (test double) $*"\n`);
     chmodSync(join(tools, 'bin', name), 0o755);
   }
   health = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"healthy"}'));
   await new Promise<void>((ok) => health.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
-  env = { PATH: `${join(tools, 'bin')}:${process.env.PATH ?? ''}`, ACADEMICLAB_CHECKOUT: join(tools, 'checkout'), ONTOS_CHECKOUT: join(tools, 'checkout') };
+  env = { PATH: `${join(tools, 'bin')}:${process.env.PATH ?? ''}`, ACADEMICLAB_CHECKOUT: join(tools, 'checkout'), ONTOS_CHECKOUT: join(tools, 'checkout'), FLOWSPARK_CHECKOUT: join(tools, 'checkout'), SARVANOM_CHECKOUT: join(tools, 'checkout') };
   for (const name of ['ONTOS_DEV_URL', 'ONTOS_STAGING_URL', 'ONTOS_PROD_URL', 'SARVANOM_DEV_URL', 'SARVANOM_STAGING_URL', 'SARVANOM_PROD_URL', 'ACADEMICLAB_STAGING_URL', 'ACADEMICLAB_PROD_URL', 'FLOWSPARK_STAGING_URL', 'FLOWSPARK_PROD_URL']) env[name] = url;
 });
 afterEach(async () => {
@@ -72,12 +74,17 @@ async function start(file: string, passing: string): Promise<TestBot> {
   const [owner, repo] = (typeof repository === 'string' ? repository : '').split('/');
   github = await startGithubStandin({ owner, repo });
   const sha = github.commit('main', 'feat: the release');
+  releaseSha = sha;
+  writeFileSync(join(tools, 'calls.log'), '');
   for (const v of VERSIONS) github.tags.set(v, sha);
   const green = passing.split(' ').filter(Boolean);
   github.checkRuns.set(sha, CI_JOBS.map((name) => ({ name, status: 'completed' as const, conclusion: green.includes(name) ? ('success' as const) : ('failure' as const) })).filter((c) => c.conclusion === 'success' || file !== 'academiclab'));
   bot = await startTestBot({ configYaml: yaml, redisUrl, slack, github: standinSettings(github), env });
   return bot;
 }
+
+/** What the tool doubles were run with since the test started, one command a line. */
+const calls = () => readFileSync(join(tools, 'calls.log'), 'utf8').trim().split('\n');
 
 const idFrom = (text: string) => /[Dd]eploy #(\d+)/.exec(text)?.[1] ?? '';
 
@@ -131,6 +138,8 @@ describe('Ontos ML Workbench', () => {
     const b = await start('ontos', 'test-backend test-frontend');
     expect((await request(b, 'prod v1.4.0', 'U0ONTOSENG1')).reply).toContain('has not succeeded on *staging* yet');
     await ship(b, 'dev', 'v1.4.0', 'U0ONTOSENG1');
+    // The tag's commit is checked out before the bundle is deployed from it.
+    expect(calls().filter((c) => /^(git|databricks) /.test(c))).toEqual([`git fetch origin ${releaseSha}`, `git checkout --detach ${releaseSha}`, 'databricks bundle deploy -t dev']);
     await ship(b, 'staging', 'v1.4.0', 'U0ONTOSENG1', [['U0ONTOSTL1', 'tech_lead']]);
     const { id, reply } = await queue(b, 'prod v1.4.0', 'U0ONTOSENG1');
     expect(reply).toContain('waiting for its gates');
@@ -169,6 +178,9 @@ describe('SarvanOM', () => {
   it('production needs its checklist and two approvals, never the requester’s own', async () => {
     const b = await start('sarvanom', 'build');
     await ship(b, 'staging', 'v2.1.0', 'U0SARVENG1', [['U0SARVENG2', 'engineers']]);
+    // The image is built from the tag's commit, tagged, pushed and applied by its SHA.
+    const image = `registry.example.com/sarvanom:${releaseSha}`;
+    expect(calls().filter((c) => /^(docker|kubectl set)/.test(c))).toEqual([`docker build -t ${image} .`, `docker push ${image}`, `kubectl set image deployment/sarvanom sarvanom=${image} -n staging`]);
     const { id } = await queue(b, 'prod v2.1.0', 'U0SARVENG1');
     await tickAll(b, id, 'U0SARVENG2');
     await approve(b, id, 'U0SARVENG1', 'engineers');
@@ -212,6 +224,7 @@ describe('Academic Lab', () => {
   it('staging takes one approval; production two, from different roles, after staging', async () => {
     const b = await start('academiclab', 'run-list');
     await ship(b, 'staging', 'v2', 'U0ALABDEV1', [['U0ALABDEV2', 'maintainers']]); // one approval is enough
+    expect(calls()).toContain(`git merge --ff-only ${releaseSha}`); // the commit v2 names, not origin/v2
     const prod = await queue(b, 'prod v2', 'U0ALABDEV1');
     await tickAll(b, prod.id, 'U0ALABDEV3');
     await approve(b, prod.id, 'U0ALABDEV2', 'maintainers');
@@ -230,6 +243,7 @@ describe('FlowSpark AI', () => {
     expect((await request(b, 'prod v3.0.0', 'U0FLOWENG1')).reply).toContain('has not succeeded on *staging* yet');
     const { id } = await queue(b, 'staging v3.0.0', 'U0FLOWENG1');
     await eventually(async () => (await rec(b, id)).status !== 'pending', 15_000, 'staging to start on green CI');
+    await eventually(() => calls().includes(`kubectl set image deployment/flowspark-backend backend=flowspark/backend:${releaseSha} -n staging`), 15_000, 'the image of the commit set');
     expect(Object.values((await rec(b, id)).gates!.items).every((s) => s.checked && s.by === 'shipmate')).toBe(true);
   }, 60_000);
 
