@@ -34,6 +34,8 @@ export interface DeployNotify {
 
 export class Notifier {
   private readonly inflight = new Set<Promise<void>>();
+  /** One environment's notices run in the order their events happened (a rollback supersedes the release's follow-ups only after they exist). */
+  private readonly lastOf = new Map<string, Promise<void>>();
 
   constructor(private readonly d: NotifierDeps) {}
 
@@ -120,10 +122,15 @@ export class Notifier {
   private run(record: DeployRecord, what: string, work: (env: EnvironmentConfig) => Promise<void>): void {
     const env = this.env(record);
     if (!env) return;
-    const p = work(env)
+    const p = (this.lastOf.get(env.name) ?? Promise.resolve())
+      .then(() => work(env))
       .catch((err: unknown) => this.d.log.warn({ deployId: record.id, what, err: (err as Error).message }, 'notification not sent'))
-      .finally(() => this.inflight.delete(p));
+      .finally(() => {
+        this.inflight.delete(p);
+        if (this.lastOf.get(env.name) === p) this.lastOf.delete(env.name);
+      });
     this.inflight.add(p);
+    this.lastOf.set(env.name, p);
   }
 
   private env(record: DeployRecord): EnvironmentConfig | undefined {
