@@ -81,6 +81,8 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   }
 
   const subscriber = createRedis(opts.redisUrl);
+  // Without a listener ioredis prints "Unhandled error event" for every failed reconnect while Redis is away.
+  subscriber.on('error', (err) => deps.log.debug({ err: err.message }, 'cancel subscriber connection error'));
   await subscriber.subscribe(cancelChannel(deps.prefix));
   subscriber.on('message', (_channel, deployId: string) => {
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');

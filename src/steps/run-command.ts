@@ -46,6 +46,10 @@ const GATE = ['/bin/sh', '-c', 'IFS= read -r go && [ "$go" = go ] && exec "$@"; 
 
 export function runCommand(argv: readonly string[], opts: CommandOptions): Promise<CommandResult> {
   const started = Date.now();
+  // spawn reports a missing cwd as the program missing ("spawn /usr/bin/setpriv ENOENT"): say what is wrong.
+  if (opts.cwd !== undefined && !existsSync(opts.cwd)) {
+    return Promise.resolve({ exitCode: null, signal: null, output: '', timedOut: false, cancelled: false, durationMs: 0, spawnError: `its working directory ${opts.cwd} does not exist` });
+  }
   const gated = opts.startGate ? [...GATE, ...argv] : argv;
   const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...gated] : gated;
   return new Promise((resolveResult) => {

@@ -49,6 +49,12 @@ describe('run steps', () => {
     expect(`${out.error} ${out.output}`).toMatch(/no-such-tool-here|ENOENT|exit code 127/);
   });
 
+  it('says so when the working directory does not exist (not "spawn … ENOENT")', async () => {
+    const out = await runStep(step('{ name: x, run: [echo, hi], cwd: /no/such/checkout }'), vars, { PATH: process.env.PATH });
+    expect(out.ok).toBe(false);
+    expect(out.error).toBe('could not start echo: its working directory /no/such/checkout does not exist');
+  });
+
   it('kills the whole process group at the timeout', async () => {
     const started = Date.now();
     const res = await runCommand(['sh', '-c', 'sleep 30 & sleep 30; wait'], { timeoutMs: 300 });
