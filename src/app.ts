@@ -138,7 +138,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const delivery = new RedisDelivery(connection, prefix, queues.deliver, mask);
     const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
     const followUps = new FollowUpQueue(connection, prefix, (err) => log.warn({ queue: 'followups', err: err.message }, 'queue connection error'));
-    const notifier = new Notifier({ config: opts.config, delivery, followUps, store, slack, redis: connection, prefix, log, now });
+    const notifier = new Notifier({ config: opts.config, delivery, followUps, store, link: (key) => messenger.link(key), redis: connection, prefix, log, now });
     const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
     const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions, github, githubDeployments };
     return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };

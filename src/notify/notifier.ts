@@ -8,9 +8,9 @@ import type { Config, EnvironmentConfig, NotifyEvent } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { escapeMrkdwn, formatDuration, slackDate } from '../../blocks/format.js';
 import { noticeBlocks } from '../../blocks/notifications.js';
-import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Delivery } from './delivery.js';
+import { messageKeys } from './message-keys.js';
 import type { FollowUpJobData, FollowUpQueue } from './follow-ups.js';
 import { DEFAULT_FOLLOW_UPS, DEFAULT_NOTICES, DEFAULT_POST_MORTEM, fill, isProduction, type MessageTemplate, type NoticeVars } from './templates.js';
 
@@ -19,7 +19,8 @@ export interface NotifierDeps {
   delivery: Delivery;
   followUps: FollowUpQueue;
   store: DeployStore;
-  slack: WebClient;
+  /** A link to a delivered message by its key (StatusMessenger.link: built from the workspace URL, no Slack call). */
+  link?: (key: string) => Promise<string | undefined>;
   redis: Redis;
   prefix: string;
   log: Logger;
@@ -214,8 +215,7 @@ export class Notifier {
   }
 
   private async vars(record: DeployRecord, env: EnvironmentConfig, extra: Partial<NoticeVars>): Promise<NoticeVars> {
-    const ts = record.statusTs ?? record.gates?.gateTs;
-    const link = ts ? await this.d.slack.chat.getPermalink({ channel: record.channel, message_ts: ts }).then((r) => r.permalink, () => undefined) : undefined;
+    const link = (await this.d.link?.(messageKeys.status(record.id))) ?? (await this.d.link?.(messageKeys.gate(record.id)));
     const notes = [...(record.error ? [record.error] : []), ...record.notes].map(escapeMrkdwn).join('; ');
     return {
       ...this.blankVars(env),

@@ -44,7 +44,7 @@ async function notifierFor(config: Config) {
   const store = new DeployStore(redis, prefix, Date.now, (s) => s);
   const web = new WebClient(TOKEN, { slackApiUrl: slack.url });
   const followUps = new FollowUpQueue(redis, prefix);
-  const notifier = new Notifier({ config, delivery: new DirectDelivery(web, redis, prefix, log), followUps, store, slack: web, redis, prefix, log, now: Date.now });
+  const notifier = new Notifier({ config, delivery: new DirectDelivery(web, redis, prefix, log), followUps, store, redis, prefix, log, now: Date.now });
   let id = 0;
   const record = (env: string, change: Partial<DeployRecord>) =>
     store.create({ id: `${++id}`, env, ref: 'v2.1.0', version: 'v2.1.0', requestedBy: 'U0SEEDDEV', channel: 'C0SEEDTEAM', status: 'succeeded', steps: [], createdAt: Date.now(), queuedAt: Date.now() - 60_000, startedAt: Date.now() - 60_000, finishedAt: Date.now(), ...change });
