@@ -31,6 +31,10 @@ export interface RunningWorkers {
 export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<RunningWorkers> {
   let shuttingDown = false;
   const lockDuration = opts.lockDuration ?? 30_000;
+  const stalledInterval = opts.stalledInterval ?? 15_000;
+  // Every queue's jobs are taken back from a dead worker as soon as a deploy's would be: a delivery job
+  // held by a killed process would otherwise hold its channel's messages back until BullMQ's 30 s defaults.
+  const locks = { lockDuration, stalledInterval };
   const processor = createDeployProcessor(deps, { shuttingDown: () => shuttingDown, lockDuration });
   const connection = createRedis(opts.redisUrl);
   const workers = deps.config.environments.map((env) => {
@@ -38,8 +42,7 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
       connection,
       prefix: deps.prefix,
       concurrency: 1,
-      lockDuration,
-      stalledInterval: opts.stalledInterval ?? 15_000,
+      ...locks,
       // A deploy that stalls is picked up again and ends as interrupted (or resumes); never failed silently.
       maxStalledCount: 3,
     });
@@ -60,10 +63,10 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
       if (job.data.kind === 'checks') await deps.gates.runChecks(job.data.deployId);
       else await deps.gates.expire(job.data.deployId);
     },
-    { connection, prefix: deps.prefix, concurrency: 4 },
+    { connection, prefix: deps.prefix, concurrency: 4, ...locks },
   );
   gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
-  const followUpWorker = startFollowUpWorker(deps, connection);
+  const followUpWorker = startFollowUpWorker(deps, connection, locks);
 
   // Many channels drain side by side; each channel has one drainer at a time (its generation's job).
   const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
@@ -71,7 +74,7 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     DELIVER_QUEUE,
     // 'home' jobs republish one user's App Home (its `channel` is the user); the rest drain a channel's messages.
     (job, token) => (job.name === 'home' ? publishHome(deps, job.data.channel) : deliver(job, token)),
-    { connection, prefix: deps.prefix, concurrency: 16, maxStalledCount: 100 },
+    { connection, prefix: deps.prefix, concurrency: 16, maxStalledCount: 100, ...locks },
   );
   deliverWorker.on('error', (err) => deps.log.error({ queue: DELIVER_QUEUE, err: err.message }, 'worker error'));
   // A process that died between recording a message and adding its channel's job left it waiting: wake every such channel.

@@ -22,6 +22,8 @@ environments:
     steps:${step('prepare', 0.1, true)}${step('apply', 6, false)}${step('verify', 0.1, true)}
   - name: sturdy
     steps:${step('prepare', 0.1, true)}${step('apply', 6, true)}${step('verify', 0.1, true)}
+  - name: quick
+    steps:${step('apply', 0.1, true)}
   - name: orphans
     steps:
       - name: apply
@@ -162,6 +164,34 @@ describe('cancel across processes', () => {
     expect(record.steps.map((s) => s.status)).toEqual(['passed', 'cancelled', 'skipped']);
     expect(lines('fragile', id).some((l) => l.startsWith('end apply'))).toBe(false);
   }, 40_000);
+});
+
+describe('worker killed while it delivers a message', () => {
+  it('the next worker takes the channel over within seconds: the message is found, not posted twice, and brought up to date', async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    const first = startWorker();
+    // Slack takes the next post at once but answers only after 30 s: its delivery job is in the middle of the call.
+    const before = app.slack.calls.length;
+    app.slack.failNext('chat.postMessage', { delayMs: 30_000 }, 1);
+    const id = idFrom((await app.command('/deploy', 'quick v1', 'U0ALICE')).json.text);
+    const slow = await eventually(() => app.slack.calls.slice(before).find((c) => c.method === 'chat.postMessage'), 15_000, 'a post to reach Slack');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const killed = Date.now();
+    startWorker();
+    const record = await waitForEnd(app, id, 20_000);
+    expect(record.status).toBe('succeeded');
+    await eventually(() => allText(app.statusMessage(id) ?? { text: '' }).includes('Succeeded'), 15_000, 'the status message to show the end');
+    // BullMQ's defaults would leave the channel to the dead worker's job for 30–60 s
+    expect(Date.now() - killed).toBeLessThan(12_000);
+    // the post whose answer never came was found again, not made twice; nor was any other
+    expect(slow.args.channel).toBeTruthy();
+    const keys = app.slack.messages()
+      .map((m) => (m as { metadata?: { event_payload?: { key?: string } } }).metadata?.event_payload?.key)
+      .filter((k): k is string => typeof k === 'string');
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.length).toBe(new Set(keys).size);
+  }, 60_000);
 });
 
 describe('scaled out', () => {
