@@ -181,7 +181,7 @@ describe('worker killed while it delivers a message', () => {
     startWorker();
     const record = await waitForEnd(app, id, 20_000);
     expect(record.status).toBe('succeeded');
-    await eventually(() => allText(app.statusMessage(id) ?? { text: '' }).includes('Succeeded'), 15_000, 'the status message to show the end');
+    await eventually(() => { const m = app.statusMessage(id); return m && allText(m).includes('Succeeded'); }, 15_000, 'the status message to show the end');
     // BullMQ's defaults would leave the channel to the dead worker's job for 30–60 s
     expect(Date.now() - killed).toBeLessThan(12_000);
     // the post whose answer never came was found again, not made twice; nor was any other
