@@ -79,7 +79,9 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; p
   const now = opts.now ?? Date.now();
   const elapsed = d.startedAt ? (d.finishedAt ?? now) - d.startedAt : undefined;
   const statusText =
-    d.status === 'queued' && opts.position && opts.position > 1
+    d.status === 'queued' && d.startsAt && d.startsAt > now
+      ? `${STATUS_LABEL.queued} — starts ${slackDate(d.startsAt)} (stakeholders were told)`
+      : d.status === 'queued' && opts.position && opts.position > 1
       ? opts.positionsShown !== undefined && opts.position > opts.positionsShown
         ? `${STATUS_LABEL.queued} — behind ${opts.positionsShown}+ others`
         : `${STATUS_LABEL.queued} — position ${opts.position}`

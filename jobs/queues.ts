@@ -59,12 +59,15 @@ export class DeployQueues {
     await Promise.all([...this.byEnv.values()].map((q) => q.setGlobalConcurrency(1)));
   }
 
-  /** Adds the deploy's job; the deterministic job id makes a second add of the same deploy a no-op. */
-  async enqueue(env: string, deployId: string): Promise<void> {
+  /**
+   * Adds the deploy's job; the deterministic job id makes a second add of the same deploy a no-op. `delayMs`
+   * holds it back (a notice ahead): a delayed job is not active, so it holds no place in the environment's run.
+   */
+  async enqueue(env: string, deployId: string, opts: { delayMs?: number } = {}): Promise<void> {
     await this.queue(env).add(
       'deploy',
       { deployId },
-      { jobId: deployJobId(deployId), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } },
+      { jobId: deployJobId(deployId), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 }, ...(opts.delayMs ? { delay: opts.delayMs } : {}) },
     );
   }
 

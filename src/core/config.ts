@@ -162,7 +162,7 @@ const approvalsSchema = z.strictObject({
 // ── Stakeholder notifications, release announcements and follow-ups (src/notify) ──
 
 /** What a stakeholder notice can be about; `maintenance` is sent by whatever schedules maintenance (notifier.maintenanceAhead). */
-export const NOTIFY_EVENTS = ['requested', 'starting', 'succeeded', 'failed', 'rolledBack', 'maintenance'] as const;
+export const NOTIFY_EVENTS = ['requested', 'ahead', 'starting', 'succeeded', 'failed', 'rolledBack', 'maintenance'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 /** The {{variables}} notice, announcement and follow-up texts may use (src/notify/templates.ts fills them). */
 export const NOTIFY_VARIABLES = ['version', 'environment', 'env', 'who', 'notes', 'links', 'duration', 'deployId', 'ref', 'previous', 'when', 'deploy'] as const;
@@ -190,6 +190,12 @@ const notificationsSchema = z.strictObject({
   announcement: messageTemplate.optional(),
   /** Reminders after a deploy succeeds here, into the deploy's channel; production environments default to Ontos' 1 day / 1 week / 1 month. */
   followUps: z.array(z.strictObject({ after: followUpDelay, text: noticeText(2500) })).max(10).optional(),
+  /**
+   * Notice ahead: a deploy here (not a rollback: that is the fix) starts this long after it is queued, and the
+   * stakeholder channels are told when it will start as soon as it is queued (the `ahead` notice). Cancelling it
+   * in the meantime removes its delayed job and says so under the notice.
+   */
+  ahead: durationWithin(SECOND, DAY).optional(),
   /** The reminder after a rollback (or hotfix) here to write the post-mortem. */
   postMortem: z.strictObject({ after: followUpDelay.default(3_600_000), text: noticeText(2500).optional() }).default({ after: 3_600_000 }),
 });

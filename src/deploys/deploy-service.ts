@@ -2,6 +2,7 @@
 import { messageKeys } from '../notify/message-keys.js';
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
+import { enqueueDeploy } from './enqueue.js';
 import { audit, isFinal, type AuditEntry, type DeployRecord, type DeployStore } from './deploy-store.js';
 import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
@@ -163,14 +164,14 @@ export class DeployService {
       if (!existing) throw new ConflictError(`Deploy #${result.existing} no longer exists; try again.`);
       return { existing, reason: result.reason };
     }
-    const record = result.created;
+    let record = result.created;
     try {
       if (gated) {
         if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
           await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: record.id }, 0, `${record.id}-first`);
         }
       } else {
-        await this.d.queues.enqueue(req.env.name, record.id);
+        record = await enqueueDeploy(this.d, record);
         // In the background, never holding the request: GitHub's Deployment says "queued" too.
         void this.d.githubDeployments.queued(record.id);
       }

@@ -60,6 +60,8 @@ export interface DeployRecord extends CommitFields {
   steps: StepState[];
   createdAt: number;
   queuedAt?: number;
+  /** With `notifications.ahead`: the earliest the deploy may start (stakeholders were told this time). */
+  startsAt?: number;
   startedAt?: number;
   finishedAt?: number;
   /** The channel message that shows this deploy's live status. */

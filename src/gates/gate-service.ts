@@ -20,6 +20,7 @@ import { runCommand } from '../steps/run-command.js';
 import { stepEnv } from '../steps/step-env.js';
 import { deployVars, renderTemplate } from '../core/template.js';
 import { messageKeys } from '../notify/message-keys.js';
+import { enqueueDeploy } from '../deploys/enqueue.js';
 import type { Redis } from 'ioredis';
 
 export class GateService {
@@ -81,8 +82,9 @@ export class GateService {
   }
 
   private async start(record: DeployRecord): Promise<void> {
-    await this.d.queues.enqueue(record.env, record.id);
-    this.d.log.info({ deployId: record.id, env: record.env }, 'gates met; deploy queued');
+    const queued = await enqueueDeploy(this.d, record);
+    this.d.log.info({ deployId: record.id, env: record.env, startsAt: queued.startsAt }, 'gates met; deploy queued');
+    if (queued.startsAt) this.d.notifier.ahead(queued);
     // In the background, never holding the click: GitHub's Deployment says "queued" too.
     void this.d.githubDeployments.queued(record.id);
     await this.d.messenger.sync(record.id);

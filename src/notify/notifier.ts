@@ -42,12 +42,19 @@ export class Notifier {
 
   /** A deploy was requested (gated or queued). */
   requested(record: DeployRecord): void {
+    // Queued with a notice ahead: the notice that says when it starts is the one stakeholders need.
+    if (record.status === 'queued' && record.startsAt) return this.ahead(record);
     this.run(record, 'requested', async (env) => {
       const when = record.status === 'pending'
         ? 'It starts once its checklist and sign-offs are complete; we will post here when it does.'
         : 'It is queued and starts as soon as the environment is free.';
       await this.notice(record, env, 'requested', { when });
     });
+  }
+
+  /** A deploy queued with `notifications.ahead`: when it will start, said as soon as it is queued. */
+  ahead(record: DeployRecord): void {
+    this.run(record, 'ahead', (env) => this.notice(record, env, 'ahead', { when: slackDate(record.startsAt ?? this.d.now()) }));
   }
 
   /** The deploy's first step is about to run (said once, also when a crashed run is resumed). */
@@ -149,7 +156,8 @@ export class Notifier {
   }
 
   private async notice(record: DeployRecord, env: EnvironmentConfig, event: NotifyEvent, extra: Partial<NoticeVars>): Promise<void> {
-    if (!env.notifications.events.includes(event)) return;
+    // The ahead notice is asked for by `notifications.ahead` itself.
+    if (!env.notifications.events.includes(event) && !(event === 'ahead' && env.notifications.ahead)) return;
     const channels = this.channels(record, env);
     if (!channels.length) return;
     const message = noticeBlocks(this.view(this.template(env, event), await this.vars(record, env, extra), env));
@@ -162,10 +170,10 @@ export class Notifier {
     if (!env) return;
     const how = record.status === 'rejected' ? 'was not approved' : 'was cancelled';
     for (const channel of this.channels(record, env)) {
-      const told = (await Promise.all((['requested', 'starting'] as const).map(async (e) => ((await this.d.delivery.tsOf(`notice:${record.id}:${e}:${channel}`)) ? e : undefined)))).filter(Boolean);
+      const told = (await Promise.all((['requested', 'ahead', 'starting'] as const).map(async (e) => ((await this.d.delivery.tsOf(`notice:${record.id}:${e}:${channel}`)) ? e : undefined)))).filter(Boolean);
       const last = told.at(-1);
       if (!last) continue;
-      const text = `:no_entry_sign: Deploy #${record.id} of \`${escapeMrkdwn(record.version)}\` to *${record.env}* ${how}${last === 'requested' ? ', so it did not start' : ''}.`;
+      const text = `:no_entry_sign: Deploy #${record.id} of \`${escapeMrkdwn(record.version)}\` to *${record.env}* ${how}${last === 'starting' ? '' : ', so it did not start'}.`;
       await this.d.delivery.send({ key: `notice:${record.id}:ended:${channel}`, channel, text, threadOf: `notice:${record.id}:${last}:${channel}` });
     }
   }

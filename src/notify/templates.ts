@@ -12,6 +12,7 @@ export type NoticeVars = Record<(typeof NOTIFY_VARIABLES)[number], string>;
 /** Stakeholder notices, one per event (Ontos "Notify stakeholders", SarvanOM's internal status updates). */
 export const DEFAULT_NOTICES: Record<NotifyEvent, MessageTemplate> = {
   requested: { title: ':inbox_tray: {{environment}}: {{version}} requested', text: '{{who}} asked to deploy `{{version}}` to *{{environment}}* ({{deploy}}). {{when}}' },
+  ahead: { title: ':alarm_clock: {{environment}}: {{version}} goes out {{when}}', text: '{{who}} will deploy `{{version}}` to *{{environment}}* {{when}} ({{deploy}}). If that is a bad moment, say so in this thread before then.' },
   starting: { title: ':rocket: Deploying {{version}} to {{environment}}', text: '{{who}} is deploying `{{version}}` to *{{environment}}* now ({{deploy}}). We will post here when it is done.' },
   succeeded: { title: ':white_check_mark: {{version}} is live on {{environment}}', text: '`{{version}}` was deployed to *{{environment}}* by {{who}} in {{duration}} ({{deploy}}).' },
   failed: { title: ':x: Deploy of {{version}} to {{environment}} failed', text: 'The deploy of `{{version}}` to *{{environment}}* by {{who}} did not finish ({{deploy}}): {{notes}}\nThe team is looking at it; we will post here when it is resolved.' },

@@ -5,6 +5,7 @@ import { homeGateBlocks } from '../../blocks/gate-message.js';
 import { deploysOverview } from './overview.js';
 import { roleLabel } from '../core/config.js';
 import type { Deps } from '../deps.js';
+import { homeViewersKey } from './status-message.js';
 import { approvalProblem, summarize } from '../gates/gate-rules.js';
 
 export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
@@ -42,6 +43,9 @@ export async function publishHome(deps: Deps, user: string): Promise<void> {
 export function registerHome(app: App, deps: Deps): void {
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
+    // Remembered, so deploys starting and ending republish this user's Home (src/slack/status-message.ts).
+    const viewers = homeViewersKey(deps.prefix);
+    await deps.redis.multi().zadd(viewers, Date.now(), event.user).zremrangebyscore(viewers, '-inf', Date.now() - 30 * 86_400_000).exec().catch(() => undefined);
     await publishHome(deps, event.user);
   });
 }

@@ -11,11 +11,16 @@ import { deployStatusBlocks, stepOutputBlocks } from '../../blocks/deploy-status
 import { gateMessageBlocks } from '../../blocks/gate-message.js';
 import { codeVersion } from '../../blocks/format.js';
 import { roleLabel, type Config } from '../core/config.js';
-import { type DeployRecord, type DeployStore, type LogEntry } from '../deploys/deploy-store.js';
+import { isFinal, type DeployRecord, type DeployStore, type LogEntry } from '../deploys/deploy-store.js';
 import type { Logger } from '../core/logger.js';
 import type { Delivery } from '../notify/delivery.js';
 import { messageKeys } from '../notify/message-keys.js';
 import type { DeployMetrics } from '../ops/ops.js';
+
+/** Who opened their App Home lately (a sorted set by last open): their Home follows deploys starting and ending. */
+export const homeViewersKey = (prefix: string) => `${prefix}:home:viewers`;
+const HOME_VIEWERS_WITHIN_MS = 30 * 86_400_000;
+const HOME_VIEWERS_MAX = 200;
 
 /** Queued deploys show their exact place only this far back (see deployStatusBlocks); a start or finish re-renders only these. */
 export const POSITIONS_SHOWN = 5;
@@ -104,6 +109,19 @@ export class StatusMessenger {
       await this.delivery.send({ key: messageKeys.status(id), channel: record.channel, text, blocks, mode: 'upsert', version: record.rev });
     }
     if (record.gates) await this.syncGateMessages(record);
+    if (record.status === 'running' || isFinal(record.status)) await this.republishViewersHome(record);
+  }
+
+  /**
+   * A deploy starting or ending changes every App Home's environments board: republish it for the people who
+   * opened their Home lately (bounded), once per deploy and status however often the record is synced.
+   */
+  private async republishViewersHome(record: DeployRecord): Promise<void> {
+    if (!this.republishHome) return;
+    const first = await this.redis.set(`${this.prefix}:home:shown:${record.id}:${record.status}`, '1', 'EX', 86_400, 'NX');
+    if (!first) return;
+    const users = await this.redis.zrevrangebyscore(homeViewersKey(this.prefix), '+inf', Date.now() - HOME_VIEWERS_WITHIN_MS, 'LIMIT', 0, HOME_VIEWERS_MAX);
+    if (users.length) await this.republishHome(users, `${record.id}-${record.status}`);
   }
 
   /** The gate message and the approval DMs (kept as its own name: callers that changed only the gates use it). */
