@@ -122,7 +122,7 @@ describe('follow-ups', () => {
     expect(await (await queue.getJob(`followup-${id}-1`))?.isDelayed()).toBe(true);
     await bot.click(first, FOLLOW_UPS_CANCEL, 'U0BOB');
     await eventually(async () => !(await queue.getJob(`followup-${id}-1`)), 5000, 'the second follow-up to be removed');
-    expect(slack.ephemerals('U0BOB').some((m) => (m.text ?? '').includes(`Cancelled 1 follow-up of deploy #${id}`))).toBe(true);
+    await eventually(() => slack.ephemerals('U0BOB').some((m) => (m.text ?? '').includes(`Cancelled 1 follow-up of deploy #${id}`)), 5000, 'the confirmation');
   });
 
   it('survives a restart: a reminder due while Shipmate was down is posted when it is back', async () => {
