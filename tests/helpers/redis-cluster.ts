@@ -19,7 +19,8 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
+/** `aof`: persist like Shipmate's managed Redis (append-only, fsync on every write), for fair benchmark comparisons. */
+export async function startRedisCluster(masters = 3, opts: { aof?: boolean } = {}): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'shipmate-cluster-'));
   const ports: number[] = [];
   for (let i = 0; i < masters; i++) {
@@ -31,7 +32,8 @@ export async function startRedisCluster(masters = 3): Promise<LocalCluster> {
   const children: ChildProcess[] = ports.map((port) =>
     spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes',
-      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--appendonly', 'no', '--save', '',
+      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--save', '',
+      ...(opts.aof ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appendfilename', `aof-${port}.aof`, '--appenddirname', `aof-${port}`] : ['--appendonly', 'no']),
       '--daemonize', 'no', '--loglevel', 'warning',
     ], { stdio: 'ignore' }),
   );
