@@ -42,7 +42,9 @@ interface Target {
 
 /** Starts bench/lib/target.ts in its own process and waits for its READY line. */
 async function startTarget(kind: 'shipmate' | 'floor', redisUrl: string, prefix: string): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib', 'target.ts'), JSON.stringify({ kind, redisUrl, prefix, configYaml: ACK_YAML })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_CPU_PROF=<dir>: each target writes a CPU profile there when it stops (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(import.meta.dirname, 'lib', 'target.ts'), JSON.stringify({ kind, redisUrl, prefix, configYaml: ACK_YAML })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<{ url: string; responseUrl: string }>((ok, fail) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -55,6 +57,8 @@ async function startTarget(kind: 'shipmate' | 'floor', redisUrl: string, prefix:
   return {
     ...ready,
     stop: () => new Promise<void>((ok) => {
+      // A target that died under load (it prints why on stderr) is already stopped.
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
       child.once('exit', () => ok());
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 5_000).unref();

@@ -64,13 +64,13 @@ async function main(): Promise<void> {
   const chosen = asked.length ? all.filter((b) => asked.includes(b.name)) : all;
   const m = machine();
   const started = new Date();
-  const results: Record<string, { title: string; baseline: string; seconds: number; rows: BenchRow[]; error?: string }> = {};
+  const results: Record<string, { title: string; baseline: string; seconds: number; rows: BenchRow[]; error?: string; at?: string }> = {};
   for (const b of chosen) {
     const t0 = Date.now();
     process.stderr.write(`\n== ${b.name}: ${b.title}\n`);
     try {
       const rows = await b.run({ log: (msg) => process.stderr.write(`  [${b.name} ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`) });
-      results[b.name] = { title: b.title, baseline: b.baseline, seconds: Math.round((Date.now() - t0) / 1000), rows };
+      results[b.name] = { title: b.title, baseline: b.baseline, seconds: Math.round((Date.now() - t0) / 1000), rows, at: new Date(t0).toISOString() };
     } catch (err) {
       process.stderr.write(`  ${b.name} failed: ${(err as Error).stack ?? String(err)}\n`);
       results[b.name] = { title: b.title, baseline: b.baseline, seconds: Math.round((Date.now() - t0) / 1000), rows: [], error: (err as Error).message };
@@ -87,7 +87,10 @@ async function main(): Promise<void> {
   const file = join(dir, `${started.toISOString().slice(0, 10)}.json`);
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { benchmarks?: Record<string, unknown> }) : {};
   writeFileSync(file, `${JSON.stringify({ machine: m, at: started.toISOString(), benchmarks: { ...previous.benchmarks, ...results } }, null, 2)}\n`);
-  process.stderr.write(`\nsaved ${file}\n`);
+  // The day's tables (this run's benchmarks and the day's earlier ones), for the README to quote.
+  const merged = { ...(previous.benchmarks as typeof results | undefined), ...results };
+  writeFileSync(file.replace(/\.json$/, '.md'), `${[header, ...Object.entries(merged).map(([name, r]) => `${table(name, r, r.rows)}${r.error ? `\n\n**failed:** ${r.error}` : ''}\n\n(${r.seconds} s, ${r.at ?? started.toISOString()})`)].join('\n\n')}\n`);
+  process.stderr.write(`\nsaved ${file} and ${file.replace(/\.json$/, '.md')}\n`);
   // Leftover handles (a worker closing slowly) must not keep a finished run alive.
   process.exit(0);
 }
