@@ -31,6 +31,8 @@ function machine(): Machine {
 async function discover(): Promise<Benchmark[]> {
   const found: Benchmark[] = [];
   for (const file of readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'run.ts').sort()) {
+    // Only files that declare the export are imported: a self-running script (one that measures on import) is left alone.
+    if (!/export const benchmark\b/.test(readFileSync(join(here, file), 'utf8'))) continue;
     const mod = (await import(pathToFileURL(join(here, file)).href)) as { benchmark?: Benchmark };
     if (mod.benchmark && typeof mod.benchmark.run === 'function') found.push(mod.benchmark);
   }
