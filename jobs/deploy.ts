@@ -51,9 +51,13 @@ const stepMarker = (deployId: string) => `SHIPMATE_DEPLOY_ID=${deployId}`;
 export function createDeployProcessor(deps: Deps, control: DeployProcessorControl): DeployProcessor {
   const { store, messenger, config } = deps;
   const runs = new Map<string, DeployRun>();
+  /** A started deploy's announcement (status message, line, notices), made while its first step starts; awaited before it ends. */
+  const announcing = new Map<string, Promise<void>>();
 
   /** Ends the deploy. Only the run whose write set the final status records the log entry: exactly one per deploy. */
   async function finish(run: DeployRun, change: (r: DeployRecord) => void): Promise<DeployRecord> {
+    // A start announcement rendered after the end would put the deploy back in its environment's line.
+    await announcing.get(run.deployId);
     let ended = false;
     const done = await run.write((r) => {
       ended = false;
@@ -121,6 +125,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     } finally {
       run.stop();
       if (runs.get(jobId) === run) runs.delete(jobId);
+      await announcing.get(id);
+      announcing.delete(id);
     }
   }
 
@@ -174,21 +180,27 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       r.handedBack = false;
       r.runs += 1;
     });
-    await messenger.sync(id);
-    await messenger.syncEnvironment(record.env);
-    deps.notifier.starting(record);
-    const replaces = (await store.envState(record.env))?.deployId;
-    void deps.githubDeployments.started(id, replaces !== id ? replaces : undefined);
+    // The announcement only renders and enqueues (delivery makes the Slack calls), so the first step does not wait
+    // for it: it runs alongside and is awaited before the deploy ends (finish). Request → first step, bench/pipeline.ts.
+    const started = record;
+    announcing.set(id, (async () => {
+      const [, , current] = await Promise.all([messenger.sync(id), messenger.syncEnvironment(started.env), store.envState(started.env)]);
+      deps.notifier.starting(started);
+      const replaces = current?.deployId;
+      void deps.githubDeployments.started(id, replaces !== id ? replaces : undefined);
+    })().catch((err: Error) => log.warn({ err: err.message }, 'deploy start not announced')));
     return runSteps(job, token, signal, run, env, record, log);
   }
 
   async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
     const vars: DeployVars = deployVars(start);
-    for (let i = start.steps.findIndex((s) => s.status !== 'passed'); i >= 0 && i < env.steps.length; i++) {
+    const first = start.steps.findIndex((s) => s.status !== 'passed');
+    for (let i = first; i >= 0 && i < env.steps.length; i++) {
       const step = env.steps[i];
       if (!step) break;
-      const current = await store.get(id);
+      // The first step goes by the record just written; a cancel since then has aborted `signal`.
+      const current = i === first ? start : await store.get(id);
       if (current?.cancelRequestedBy || signal?.aborted) {
         await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
         return 'cancelled';
@@ -200,6 +212,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
           r.handedBack = true;
           r.notes.push(`handed back before “${step.name}” when a worker shut down`);
         });
+        await announcing.get(id);
+        await messenger.sync(id);
         await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -265,7 +279,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         await finish(run, (r) => ((r.status = 'failed'), (r.error = `Step “${step.name}” failed: ${outcome.error ?? 'unknown error'}.`)));
         return 'failed';
       }
-      await messenger.sync(id);
+      // No re-render here: the next step's start (or the end, in finish) shows this step passed a moment later.
     }
     // The environment's state moves first: once the record says succeeded, promotion rules already see it.
     const at = deps.now();

@@ -20,7 +20,7 @@ import { addLogMasker, type Logger } from './core/logger.js';
 import { createMasker, maskDeep, maskingFetch } from './core/mask.js';
 import { createMetrics, opsRoutes } from './ops/ops.js';
 import { RoleDirectory } from './gates/roles.js';
-import { createFailFastRedis, createRedis } from './core/redis.js';
+import { createFailFastRedis, createRedis, keyPrefixFor } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
 import { RedisDelivery } from './notify/delivery.js';
 import { baseStepEnv } from './steps/step-env.js';
@@ -92,7 +92,8 @@ function githubResolvers(github: GithubClient | undefined): ResolverFactory | un
 
 export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const role = opts.role ?? 'all';
-  const prefix = opts.prefix ?? 'shipmate';
+  // On a Redis Cluster the prefix is a hash tag ({shipmate}), so all of Shipmate's keys share one slot.
+  const prefix = keyPrefixFor(opts.redisUrl, opts.prefix ?? 'shipmate');
   const env = opts.env ?? process.env;
   const log = opts.log;
   // The one masker, applied where output leaves: the log stream, Slack's HTTP transport, the store's writes.

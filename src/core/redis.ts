@@ -1,10 +1,12 @@
 // Redis: the server from REDIS_URL, or an embedded redis-server started here with its data on disk (AOF).
 // The embedded server never outlives Shipmate and is the only one on its data directory.
+// REDIS_URL may also name a Redis Cluster (`redis-cluster://h1:p1,h2:p2`) or a Sentinel set
+// (`redis-sentinel://h1:p1,h2:p2/<master name>`); see redisTarget().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { lockDataDir } from './data-dir-lock.js';
 
 // On Linux, util-linux's setpriv asks the kernel to SIGTERM the server when Shipmate dies, however it dies
@@ -106,9 +108,70 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/**
+ * What REDIS_URL points at. `redis://` and `rediss://` are one server (ioredis' own URL format);
+ * `redis-cluster://[user:password@]host:port,host:port,...` is a Redis Cluster (any reachable nodes: the rest
+ * are discovered); `redis-sentinel://[user:password@]host:port,host:port,.../<master name>` is a Sentinel set
+ * (the password is the master's; the sentinels themselves are asked without one).
+ */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster' | 'sentinel'; nodes: Array<{ host: string; port: number }>; name?: string; username?: string; password?: string };
+
+export function redisTarget(url: string): RedisTarget {
+  const m = /^redis-(cluster|sentinel):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(?:\/([^?]*))?/.exec(url);
+  if (!m) return { kind: 'single', url };
+  const kind = m[1] as 'cluster' | 'sentinel';
+  const nodes = (m[4] ?? '').split(',').filter(Boolean).map((hp) => {
+    const at = hp.lastIndexOf(':');
+    const port = Number(at > 0 ? hp.slice(at + 1) : kind === 'sentinel' ? 26379 : 6379);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`REDIS_URL: bad port in "${hp}"`);
+    return { host: at > 0 ? hp.slice(0, at) : hp, port };
+  });
+  if (nodes.length === 0) throw new Error(`REDIS_URL: ${kind} URL names no host:port`);
+  const name = m[5] ? decodeURIComponent(m[5]) : undefined;
+  if (kind === 'sentinel' && !name) throw new Error('REDIS_URL: a sentinel URL ends with /<master name>');
+  const username = m[2] ? decodeURIComponent(m[2]) : undefined;
+  const password = m[3] ? decodeURIComponent(m[3]) : undefined;
+  return { kind, nodes, ...(name ? { name } : {}), ...(username ? { username } : {}), ...(password ? { password } : {}) };
+}
+
+export function isClusterUrl(url: string): boolean {
+  return redisTarget(url).kind === 'cluster';
+}
+
+/**
+ * The key prefix to use on this Redis. On a cluster every key of Shipmate's (BullMQ's included) must hash to one
+ * slot — BullMQ's Lua scripts and Shipmate's own touch several keys at once — so the prefix becomes a hash tag
+ * (`shipmate` → `{shipmate}`). Elsewhere it is left as it is, so existing data keeps its keys.
+ */
+export function keyPrefixFor(url: string, prefix: string): string {
+  if (!isClusterUrl(url) || /\{[^}]+\}/.test(prefix)) return prefix;
+  return `{${prefix}}`;
+}
+
+/**
+ * A client for the target, typed as `Redis`: a `Cluster` answers the same commands (Shipmate uses no command that
+ * differs), and BullMQ takes either. `single` options apply to every node's connection.
+ */
+function connect(url: string, options: RedisOptions): Redis {
+  const target = redisTarget(url);
+  if (target.kind === 'single') return new Redis(url, options);
+  const auth = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
+  if (target.kind === 'sentinel') return new Redis({ ...options, ...auth, sentinels: target.nodes, name: target.name });
+  const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  const cluster = new Cluster(target.nodes, {
+    redisOptions: { ...nodeOptions, ...auth },
+    enableReadyCheck: options.enableReadyCheck ?? true,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
+  });
+  return cluster as unknown as Redis;
+}
+
 /** A connection suitable for BullMQ (which needs maxRetriesPerRequest: null on blocking connections). */
 export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  return connect(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
 /**
@@ -121,7 +184,7 @@ export function createRedis(url: string): Redis {
 export const REQUEST_COMMAND_TIMEOUT_MS = 500;
 
 export function createFailFastRedis(url: string, commandTimeoutMs = REQUEST_COMMAND_TIMEOUT_MS): Redis {
-  return new Redis(url, {
+  return connect(url, {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,

@@ -144,9 +144,11 @@ return 1`;
 const DELIVERY_TTL_S = 3600;
 
 /**
- * KEYS: sequence, active set, delivery key ('' for none), audit stream. ARGV: record JSON without its id,
- * record key prefix, delivery TTL, '1' to refuse a duplicate, env, version, kind, audit fields JSON ('' for
- * none), per-deploy audit key prefix, deadline in Redis' ms ('' for none). Returns {'created'|'repeat'|
+ * KEYS: sequence, active set, delivery key (used only when ARGV[11] is '1'), audit stream. ARGV: record JSON
+ * without its id, record key prefix, delivery TTL, '1' to refuse a duplicate, env, version, kind, audit fields
+ * JSON ('' for none), per-deploy audit key prefix, deadline in Redis' ms ('' for none), '1' when there is a
+ * delivery key. The record and per-deploy audit keys are built here from their prefixes: they share the
+ * declared keys' hash slot on a Redis Cluster, whose prefix is a hash tag (see keyPrefixFor). Returns {'created'|'repeat'|
  * 'duplicate', id} or {'expired', ''}: a script that a stalled server runs after the caller has given up on
  * it writes nothing. The active set holds only unfinished deploys, so the duplicate scan stays short; the
  * record JSON is spliced, not re-encoded (cjson would turn empty arrays into objects).
@@ -156,7 +158,7 @@ if ARGV[10] ~= '' then
   local t = redis.call('TIME')
   if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[10]) then return {'expired', ''} end
 end
-if KEYS[3] ~= '' then
+if ARGV[11] == '1' then
   local seen = redis.call('GET', KEYS[3])
   if seen then return {'repeat', seen} end
 end
@@ -174,7 +176,7 @@ end
 local id = tostring(redis.call('INCR', KEYS[1]))
 redis.call('SET', ARGV[2] .. id, '{"id":' .. cjson.encode(id) .. ',' .. string.sub(ARGV[1], 2))
 redis.call('SADD', KEYS[2], id)
-if KEYS[3] ~= '' then redis.call('SET', KEYS[3], id, 'EX', tonumber(ARGV[3])) end
+if ARGV[11] == '1' then redis.call('SET', KEYS[3], id, 'EX', tonumber(ARGV[3])) end
 if ARGV[8] ~= '' then
   local fields = cjson.decode(ARGV[8])
   table.insert(fields, 'deployId')
@@ -254,8 +256,9 @@ export class DeployStore {
     const auditEntry = opts.audit ? JSON.stringify(auditFields(opts.audit, this.now(), this.mask)) : '';
     const notAfter = opts.validForMs === undefined ? '' : String(Date.now() + (await this.redisClockOffset()) + opts.validForMs);
     const [outcome, id] = (await this.redis.eval(
-      CREATE_ONCE_SCRIPT, 4, this.key('seq', 'deploy'), this.key('active'), opts.delivery ? this.key('delivery', opts.delivery) : '', this.key('audit'),
-      JSON.stringify(full), this.key('deploy', ''), String(DELIVERY_TTL_S), opts.unique ? '1' : '', full.env, full.version, full.kind ?? 'deploy', auditEntry, this.key('audit', 'deploy', ''), notAfter,
+      // Without a delivery key KEYS[3] is still a real key of this prefix: an empty name would hash to another cluster slot.
+      CREATE_ONCE_SCRIPT, 4, this.key('seq', 'deploy'), this.key('active'), this.key('delivery', opts.delivery ?? ''), this.key('audit'),
+      JSON.stringify(full), this.key('deploy', ''), String(DELIVERY_TTL_S), opts.unique ? '1' : '', full.env, full.version, full.kind ?? 'deploy', auditEntry, this.key('audit', 'deploy', ''), notAfter, opts.delivery ? '1' : '',
     )) as [string, string];
     if (outcome === 'created') return { created: { id, ...full } };
     if (outcome === 'expired') throw new RedisTooSlowError('the deploy record');

@@ -188,7 +188,8 @@ export class StatusMessenger {
    */
   async syncEnvironment(env: string): Promise<void> {
     const ids = await this.redis.zrange(this.lineKey(env), 0, POSITIONS_SHOWN - 1);
-    for (const id of ids) await this.sync(id);
+    // Different deploys' messages: rendered and enqueued side by side.
+    await Promise.all(ids.map((id) => this.sync(id)));
   }
 
   /** A message in the thread of the deploy's status message (or, before there is one, its gate message). */
