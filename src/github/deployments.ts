@@ -39,7 +39,11 @@ export class GithubDeployments {
   }
 
   private inOrder(id: string, fn: () => Promise<void>): Promise<void> {
-    const next = (this.chains.get(id) ?? Promise.resolve()).then(fn);
+    // Never rejects: callers fire and forget, and a Redis read timing out (the request connection fails fast)
+    // must not become an unhandled rejection that stops the process.
+    const next = (this.chains.get(id) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
+      this.d.log.warn({ deployId: id, err: (err as Error).message }, 'GitHub deployment not updated');
+    });
     this.chains.set(id, next);
     void next.finally(() => this.chains.get(id) === next && this.chains.delete(id));
     return next;
