@@ -135,8 +135,12 @@ describe('rollback jobs', () => {
     expect(refused.json.text).toContain('Nothing was queued');
     expect(JSON.stringify(refused.json.blocks)).toContain(ACTIONS.lockWatch);
     expect((await bot.shipmate.deps.store.active()).filter((d) => d.env === 'web')).toEqual([]);
-    // /deploys shows the lock
-    expect(JSON.stringify((await bot.command('/deploys', 'web', 'U0CAROL')).json.blocks)).toContain(':lock: Locked by <@U0BOB>');
+    // /deploys and the App Home show the lock: who, since when, why
+    const overview = JSON.stringify((await bot.command('/deploys', 'web', 'U0CAROL')).json.blocks);
+    expect(overview).toContain(':lock: Locked by <@U0BOB> since <!date^');
+    expect(overview).toContain('checkout 500s since v2');
+    await bot.homeOpened('U0CAROL');
+    await eventually(() => JSON.stringify(bot.slack.homeOf('U0CAROL')?.blocks ?? []).includes(':lock: Locked by <@U0BOB>'), 5_000, 'the lock on the App Home');
 
     // Alice double-clicks, Carol clicks once
     await Promise.all([clickInReply(bot, refused.json, ACTIONS.lockWatch, 'U0ALICE'), clickInReply(bot, refused.json, ACTIONS.lockWatch, 'U0ALICE')]);
@@ -178,6 +182,10 @@ describe('rollback jobs', () => {
     const hot = await bot.shipmate.deps.deploys.request({ env: web, ref: 'hf1', user: 'U0ALICE', channel: 'C0RELEASES', kind: 'hotfix' });
     expect((await waitForEnd(bot, (hot as { record: { id: string } }).record.id)).status).toBe('succeeded');
     await expect(bot.shipmate.deps.deploys.request({ env: gated, ref: 'hf2', user: 'U0ALICE', channel: 'C0RELEASES', kind: 'hotfix' })).rejects.toThrow('gated is locked');
+    // a rollback passes the lock (it is the way out); its own lock then takes the place of the hand-set one
+    const rb = await rollback('web "hotfix hf1 made it worse"');
+    expect((await waitForEnd(bot, rb.id)).status).toBe('succeeded');
+    expect(await bot.shipmate.deps.deploys.locks.get('web')).toMatchObject({ by: 'U0BOB', reason: 'hotfix hf1 made it worse', deployId: rb.id });
     expect((await bot.command('/deploys', 'unlock web', 'U0BOB')).json.text).toContain('Unlocked *web*');
     expect((await bot.command('/deploys', 'unlock gated', 'U0LEAD')).json.text).toContain('Unlocked *gated*');
   }, 30_000);
