@@ -11,6 +11,8 @@ export const ACTIONS = {
   withdrawDeploy: 'shipmate_gate_withdraw',
   rollbackConfirm: 'shipmate_rollback_confirm',
   rollbackKeep: 'shipmate_rollback_keep',
+  /** "Tell me when it's free" under a refusal: a DM when the environment's lock is lifted. */
+  lockWatch: 'shipmate_lock_watch',
 } as const;
 
 /** Modal callback ids (view_submission). */
@@ -40,6 +42,8 @@ export function parsePageValue(value: string | undefined): { deployId: string; p
 /** What a rollback confirmation's buttons carry: what was asked, and a one-time id so a double click counts once. */
 export interface RollbackChoice {
   env: string;
+  /** Why, as given to /rollback (it becomes the environment lock's reason). */
+  reason?: string;
   to: string;
   from?: string;
   channel: string;
@@ -55,7 +59,8 @@ export function parseRollbackValue(value: string | undefined): RollbackChoice | 
     const v = JSON.parse(value ?? '') as Partial<RollbackChoice>;
     const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 200;
     if (!str(v.env) || !str(v.to) || !str(v.channel) || !str(v.nonce) || (v.from !== undefined && !str(v.from))) return undefined;
-    return { env: v.env, to: v.to, channel: v.channel, nonce: v.nonce, ...(v.from !== undefined ? { from: v.from } : {}) };
+    const reason = typeof v.reason === 'string' && v.reason.length <= 500 ? v.reason : undefined;
+    return { env: v.env, to: v.to, channel: v.channel, nonce: v.nonce, ...(v.from !== undefined ? { from: v.from } : {}), ...(reason ? { reason } : {}) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
 // The /deploys overview: each environment's current version, what runs or waits now, and the latest log entries.
 import type { KnownBlock } from '@slack/types';
 import type { DeployRecord, EnvState, LogEntry } from '../src/deploys/deploy-store.js';
+import type { EnvLock } from '../src/deploys/locks.js';
 import { logLine } from './deploy-log.js';
+import { lockText } from './locks.js';
 import { STATUS_LABEL } from './deploy-status.js';
 import { codeVersion, escapeMrkdwn, mention, slackDate, truncate, versionLabel } from './format.js';
 
@@ -9,6 +11,8 @@ export interface EnvOverview {
   name: string;
   aliases: string[];
   current?: EnvState;
+  /** Set while the environment is locked (src/deploys/locks.ts). */
+  lock?: EnvLock;
   active: DeployRecord[];
   /** How far the environment it is promoted from (`from`) is ahead of and behind this one, in commits. */
   apart?: { from: string; ahead: number; behind: number };
@@ -37,7 +41,7 @@ export function deploysOverviewBlocks(envs: EnvOverview[], log: LogEntry[]): { t
     const active = env.active.length ? env.active.slice(0, 10).map(activeLine).join('\n') + (env.active.length > 10 ? `\n…and ${env.active.length - 10} more` : '') : 'Idle';
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(env.name)}*${env.aliases.length ? ` (${env.aliases.map(escapeMrkdwn).join(', ')})` : ''}\nCurrent: ${current}\n${active}`, 2900) },
+      text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(env.name)}*${env.aliases.length ? ` (${env.aliases.map(escapeMrkdwn).join(', ')})` : ''}\nCurrent: ${current}${env.lock ? `\n:lock: Locked ${lockText(env.lock)}` : ''}\n${active}`, 2900) },
     });
   }
   blocks.push({ type: 'divider' });
@@ -45,6 +49,6 @@ export function deploysOverviewBlocks(envs: EnvOverview[], log: LogEntry[]): { t
     type: 'section',
     text: { type: 'mrkdwn', text: truncate(`*Deployment log*\n${log.length ? log.map(logLine).join('\n') : '_no deploys yet_'}`, 2900) },
   });
-  const text = envs.map((e) => `${e.name}: ${e.current ? versionLabel(e.current) : 'nothing deployed'}${e.apart ? ` (${apartLine(e.name, e.apart)})` : ''}${e.active.length ? ` (${e.active.length} active)` : ''}`).join('; ');
+  const text = envs.map((e) => `${e.name}: ${e.current ? versionLabel(e.current) : 'nothing deployed'}${e.apart ? ` (${apartLine(e.name, e.apart)})` : ''}${e.active.length ? ` (${e.active.length} active)` : ''}${e.lock ? ' (locked)' : ''}`).join('; ');
   return { text, blocks };
 }

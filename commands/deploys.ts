@@ -1,14 +1,36 @@
-// /deploys [env]: every environment's current version, what runs or waits now, and the latest log entries.
+// /deploys [env]: every environment's current version, what runs or waits now, locks, and the latest log entries.
+// /deploys lock <env> "reason" and /deploys unlock <env>: environment locks (src/deploys/locks.ts).
 import type { Deps } from '../src/deps.js';
 import { environmentNames, requireEnvironment } from '../src/deploys/environments.js';
 import { UserInputError } from '../src/core/errors.js';
 import { deploysOverview } from '../src/slack/overview.js';
 import { commandListener } from './respond.js';
 
+const REASON_MAX = 300;
+
 export function createDeploysCommand(deps: Deps) {
-  return commandListener('/deploys', deps, async ({ command }) => {
+  return commandListener('/deploys', deps, async ({ command }, log) => {
     const word = command.text.trim().split(/\s+/).filter(Boolean);
-    const usage = `Usage: \`/deploys [environment]\`; \`/deploys help\` for more. Environments: ${environmentNames(deps.config)}.`;
+    const usage = `Usage: \`/deploys [environment]\`, \`/deploys lock <environment> "reason"\`, \`/deploys unlock <environment>\`; \`/deploys help\` for more. Environments: ${environmentNames(deps.config)}.`;
+    if (word[0] === 'lock' || word[0] === 'unlock') {
+      const what = word[0];
+      if (!word[1]) throw new UserInputError(`Which environment do you want to ${what}?`, usage);
+      const env = requireEnvironment(deps.config, word[1], usage);
+      const reason = command.text.trim().replace(/^\S+\s+\S+\s*/, '').replace(/[“”]/g, '"').replace(/^"(.*)"$/s, '$1').trim();
+      if (what === 'unlock') {
+        if (reason) throw new UserInputError('`/deploys unlock` takes only an environment.', usage);
+        await deps.deploys.locks.checkMayLock(env, command.user_id, 'unlock');
+        const lifted = await deps.deploys.locks.unlock(env, command.user_id);
+        log.info({ env: env.name }, 'unlocked');
+        return { reply: `:unlock: Unlocked *${env.name}* (it was locked by <@${lifted.by}>). Deploys may go there again.` };
+      }
+      if (!reason) throw new UserInputError(`Say why ${env.name} is locked: \`/deploys lock ${env.name} "reason"\`.`, usage);
+      if (reason.length > REASON_MAX) throw new UserInputError(`The reason is ${reason.length} characters long; keep it under ${REASON_MAX}.`, usage);
+      await deps.deploys.locks.checkMayLock(env, command.user_id, 'lock');
+      await deps.deploys.locks.lock(env, command.user_id, reason);
+      log.info({ env: env.name }, 'locked');
+      return { reply: `:lock: Locked *${env.name}*: deploys there are refused until someone runs \`/deploys unlock ${env.name}\`.` };
+    }
     if (word.length > 1) throw new UserInputError('`/deploys` takes at most one environment.', usage);
     const only = word[0] ? requireEnvironment(deps.config, word[0], usage).name : undefined;
     return { reply: await deploysOverview(deps, only) };

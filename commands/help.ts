@@ -67,21 +67,21 @@ export const COMMAND_HELP = {
     more: (c) => ['*Environments:*', ...c.environments.map((e) => envLine(c, e))],
   },
   '/rollback': {
-    hint: '<env> [version]',
-    does: 'Puts back the previous good version of an environment (or a named one that succeeded there). It skips the gates and runs the same steps.',
+    hint: '<env> [version] [reason]',
+    does: "Puts back the previous good version of an environment (or a named one that succeeded there), after you confirm. It skips the gates, goes ahead of waiting deploys (never beside a running one), runs the environment's rollback steps (or its deploy steps with the old version), tells the stakeholders, schedules a post-mortem reminder and leaves the environment locked with the reason until someone unlocks it.",
     who: whoDeploys,
     examples: (c) => {
       const z = last(c);
-      return z ? [[`/rollback ${z.name}`, `put back ${z.name}'s previous good version`], [`/rollback ${z.name} v1.3.2`, `put back v1.3.2, if it succeeded on ${z.name} before`]] : [];
+      return z ? [[`/rollback ${z.name}`, `put back ${z.name}'s previous good version`], [`/rollback ${z.name} v1.3.2`, `put back v1.3.2, if it succeeded on ${z.name} before`], [`/rollback ${z.name} "login 500s"`, 'the previous good version, with the reason (a reason without a version goes in quotes)']] : [];
     },
   },
   '/deploys': {
-    hint: '[env]',
-    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, and the latest deploy-log entries.",
-    who: () => 'everyone',
+    hint: '[env] | lock <env> "reason" | unlock <env>',
+    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, locks, and the latest deploy-log entries. `lock` refuses deploys to an environment until `unlock` (rollbacks always pass); a successful rollback locks it too.",
+    who: () => 'everyone; lock and unlock: the environment\'s deployers and approvers',
     examples: (c) => {
       const z = last(c);
-      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`] as [string, string]] : [])];
+      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`], [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`], [`/deploys unlock ${z.name}`, 'let deploys go there again']] as Array<[string, string]> : [])];
     },
   },
   '/shipmate': {

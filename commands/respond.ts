@@ -5,6 +5,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { KnownBlock } from '@slack/types';
 import type { Deps } from '../src/deps.js';
 import { NotAuthorizedError, UserInputError, replyForError } from '../src/core/errors.js';
+import { LockedError } from '../src/deploys/locks.js';
 import { isRedisUnavailable } from '../src/core/redis.js';
 import { commandHelp, isHelpRequest } from './help.js';
 
@@ -44,12 +45,13 @@ export function commandListener(
   return async (args: CommandArgs): Promise<void> => {
     const { command, ack, respond } = args;
     const log = deps.log.child({ command: name, user: command.user_id, channel: command.channel_id });
-    const failed = (err: unknown): string => {
+    const failed = (err: unknown): string | { text: string; blocks: KnownBlock[] } => {
       if (err instanceof UserInputError) log.info({ text: command.text, reason: err.message }, 'command refused: bad input');
       else if (err instanceof NotAuthorizedError) log.warn({ text: command.text, reason: err.message }, 'command refused: not authorized');
       else if (isRedisUnavailable(err)) log.warn({ text: command.text, err: (err as Error).message }, 'command refused: redis unavailable');
       else log.error({ text: command.text, err: (err as Error).message, stack: (err as Error).stack }, 'command failed');
-      return replyFor(err);
+      // A refusal that offers a way on (a locked environment's *Tell me when it's free*) keeps its button.
+      return err instanceof LockedError ? { text: replyFor(err), blocks: err.blocks } : replyFor(err);
     };
     const asksHelp = isHelpRequest(command.text) || (opts.helpWhenEmpty === true && command.text.trim() === '');
     const work = asksHelp ? Promise.resolve<CommandOutcome>({ reply: commandHelp(name, deps.config) }) : handle(args, log, AbortSignal.timeout(COMMIT_BY_MS));
@@ -66,7 +68,7 @@ export function commandListener(
       await ack({ response_type: 'ephemeral', text: STILL_WORKING_REPLY });
     }
     const result = await handled;
-    const text = 'error' in result ? { text: result.error } : typeof result.outcome.reply === 'string' ? { text: result.outcome.reply } : result.outcome.reply;
+    const text = 'error' in result ? (typeof result.error === 'string' ? { text: result.error } : result.error) : typeof result.outcome.reply === 'string' ? { text: result.outcome.reply } : result.outcome.reply;
     if (first === 'late') {
       await respond({ response_type: 'ephemeral', replace_original: false, ...text }).catch((err: Error) => log.warn({ err: err.message }, 'late reply not delivered'));
     } else {

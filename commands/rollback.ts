@@ -1,4 +1,4 @@
-// /rollback <env> [version]: asks "Roll back production from v1.4.0 to v1.3.2?" privately; the answer's button
+// /rollback <env> [version] [reason]: asks "Roll back production from v1.4.0 to v1.3.2?" privately; the answer's button
 // (src/slack/actions/rollback.ts) does it. Only the environment's deployers may; refusals are audited.
 import { randomUUID } from 'node:crypto';
 import { rollbackConfirmBlocks } from '../blocks/rollback-confirm.js';
@@ -13,11 +13,8 @@ import { commandListener } from './respond.js';
 
 export function createRollbackCommand(deps: Deps) {
   return commandListener('/rollback', deps, async ({ command }, log) => {
-    const usage = `Usage: \`/rollback <environment> [version]\` — without a version, the previous good one; \`/rollback help\` for more. Environments: ${environmentNames(deps.config)}.`;
-    const words = command.text.trim().split(/\s+/).filter(Boolean);
-    if (words.length === 0) throw new UserInputError('Which environment?', usage);
-    if (words.length > 2) throw new UserInputError('Too many words: give an environment and at most one version.', usage);
-    const [envName = '', wanted] = words;
+    const usage = `Usage: \`/rollback <environment> [version] [reason]\` — without a version, the previous good one; a reason without a version goes in quotes (\`/rollback prod "login 500s"\`); \`/rollback help\` for more. Environments: ${environmentNames(deps.config)}.`;
+    const { envName, wanted, reason } = parseRollbackText(command.text, usage);
     const env = requireEnvironment(deps.config, envName, usage);
     if (wanted && refProblem(wanted)) throw new UserInputError(`\`${wanted.slice(0, 60).replace(/`/g, "'")}\` ${refProblem(wanted)}.`, usage);
     if (!(await deps.roles.mayDeploy(env, command.user_id))) {
@@ -26,6 +23,21 @@ export function createRollbackCommand(deps: Deps) {
     }
     const plan = await planRollback(deps.store, env, wanted, usage);
     log.info({ env: env.name, to: plan.to, from: plan.from }, 'rollback asked for confirmation');
-    return { reply: rollbackConfirmBlocks({ env: env.name, to: plan.to, ...(plan.from !== undefined ? { from: plan.from } : {}), channel: command.channel_id, nonce: randomUUID() }) };
+    return { reply: rollbackConfirmBlocks({ env: env.name, to: plan.to, ...(plan.from !== undefined ? { from: plan.from } : {}), ...(reason ? { reason } : {}), channel: command.channel_id, nonce: randomUUID() }, env) };
   }, { helpWhenEmpty: true });
+}
+
+const REASON_MAX = 300;
+
+/**
+ * `<env> [version] [reason]`: the second word is the version unless it opens a quote; everything after is the
+ * reason (quotes optional), so `/rollback prod "login 500s"` and `/rollback prod v1.3.2 login 500s` both read.
+ */
+export function parseRollbackText(text: string, usage: string): { envName: string; wanted?: string; reason?: string } {
+  const trimmed = text.trim().replace(/[“”]/g, '"');
+  const m = /^(\S+)(?:\s+(?!")(\S+))?(?:\s+(.*))?$/s.exec(trimmed);
+  if (!m?.[1]) throw new UserInputError('Which environment?', usage);
+  const reason = (m[3] ?? '').trim().replace(/^"(.*)"$/s, '$1').trim();
+  if (reason.length > REASON_MAX) throw new UserInputError(`The reason is ${reason.length} characters long; keep it under ${REASON_MAX}.`, usage);
+  return { envName: m[1], ...(m[2] ? { wanted: m[2] } : {}), ...(reason ? { reason } : {}) };
 }

@@ -16,6 +16,8 @@ import { runStep, type StepOutcome } from '../src/steps/run-step.js';
 import { deployVars, type DeployVars } from '../src/core/template.js';
 import { changesBetween } from '../src/versions/changes.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
+import { stepsFor } from '../src/deploys/change-steps.js';
+import { LockedError } from '../src/deploys/locks.js';
 import type { DeployJobData } from './queues.js';
 
 /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
@@ -79,7 +81,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
         ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),
-        ...(done.kind === 'rollback' ? [`rollback from ${escapeMrkdwn(done.rollbackFrom ?? 'unknown')}`] : []),
+        ...(done.kind === 'rollback' ? [`rollback from ${escapeMrkdwn(done.rollbackFrom ?? 'unknown')} to ${escapeMrkdwn(done.version)}`, ...(done.reason ? [`why: ${escapeMrkdwn(done.reason)}`] : [])] : []),
         ...(done.cancelledBy ? [`cancelled by <@${done.cancelledBy}>`] : []),
         ...gateNotes(done, (r) => roleLabel(config, r)),
         ...(await refusalNotes(deps.redis, deps.prefix, done.id)),
@@ -148,10 +150,23 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       return 'cancelled';
     }
 
+    // A lock set while this change waited (e.g. by the rollback that jumped ahead of it) stops it before it starts.
+    if (record.status === 'queued') {
+      const locked = await deps.deploys.locks.checkOpen(env, record.kind ?? 'deploy').then(() => undefined, (err: unknown) => {
+        if (err instanceof LockedError) return err;
+        throw err;
+      });
+      if (locked) {
+        log.info({ env: env.name }, 'change not started: its environment was locked while it waited');
+        await finish(run, (r) => ((r.status = 'cancelled'), (r.error = `Not started: ${locked.message}`)));
+        return 'cancelled';
+      }
+    }
+
     // A record already "running" was picked up before: by a worker that handed it back, or one that died.
     if (record.status === 'running' && !record.handedBack) {
       const at = record.steps.findIndex((s) => s.status === 'running');
-      const step = at >= 0 ? env.steps[at] : undefined;
+      const step = at >= 0 ? stepsFor(env, record)[at] : undefined;
       if (at >= 0 && !step?.retrySafe) {
         log.warn({ step: record.steps[at]?.name }, 'deploy interrupted by a worker crash');
         const stepName = record.steps[at]?.name ?? 'a step';
@@ -195,9 +210,10 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
   async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
     const vars: DeployVars = deployVars(start);
+    const steps = stepsFor(env, start);
     const first = start.steps.findIndex((s) => s.status !== 'passed');
-    for (let i = first; i >= 0 && i < env.steps.length; i++) {
-      const step = env.steps[i];
+    for (let i = first; i >= 0 && i < steps.length; i++) {
+      const step = steps[i];
       if (!step) break;
       // The first step goes by the record just written; a cancel since then has aborted `signal`.
       const current = i === first ? start : await store.get(id);
@@ -286,6 +302,12 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     run.check();
     await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
     await store.markSucceeded(start.env, start, at);
+    // A rollback leaves its environment locked with its reason until someone unlocks it (what it undid needs a
+    // look first); locked before the record says succeeded, so whoever sees it done sees the lock.
+    if (start.kind === 'rollback') {
+      await deps.deploys.locks.lock(env, start.requestedBy, start.reason ?? `rolled back from ${start.rollbackFrom ?? 'the previous version'}`, { deployId: id, replace: true })
+        .catch((err: Error) => log.error({ err: err.message }, 'environment not locked after the rollback'));
+    }
     await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';

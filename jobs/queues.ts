@@ -1,5 +1,5 @@
-// BullMQ queues: one deploy queue per environment, each with global concurrency 1, so only one
-// deploy runs per environment at a time across every worker process.
+// BullMQ queues: one change queue per environment, each with global concurrency 1, so only one change
+// (deploy, rollback, migration, hotfix — DeployRecord.kind) runs per environment at a time across every worker process.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/core/config.js';
@@ -60,14 +60,18 @@ export class DeployQueues {
   }
 
   /**
-   * Adds the deploy's job; the deterministic job id makes a second add of the same deploy a no-op. `delayMs`
-   * holds it back (a notice ahead): a delayed job is not active, so it holds no place in the environment's run.
+   * Adds the change's job; the deterministic job id makes a second add of the same change a no-op. `jump` (a
+   * rollback) puts it at the head of the wait list (BullMQ `lifo`: RPUSH onto the end workers pop from), so it
+   * runs next — never beside the running change, which global concurrency 1 keeps alone. Not `priority`: in
+   * BullMQ 6 prioritized jobs are taken only once the plain wait list is empty, i.e. after every waiting deploy.
+   * A job handed back or recovered from a dead worker also goes to that head, so an interrupted change resumes first.
+   * `delayMs` holds it back (a notice ahead): a delayed job is not active, so it holds no place in the environment's run.
    */
-  async enqueue(env: string, deployId: string, opts: { delayMs?: number } = {}): Promise<void> {
+  async enqueue(env: string, deployId: string, opts: { jump?: boolean; delayMs?: number } = {}): Promise<void> {
     await this.queue(env).add(
       'deploy',
       { deployId },
-      { jobId: deployJobId(deployId), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 }, ...(opts.delayMs ? { delay: opts.delayMs } : {}) },
+      { jobId: deployJobId(deployId), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 }, ...(opts.jump ? { lifo: true } : {}), ...(opts.delayMs ? { delay: opts.delayMs } : {}) },
     );
   }
 

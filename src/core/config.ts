@@ -246,6 +246,14 @@ export const environmentSchema = z.strictObject({
     })
     .optional(),
   steps: z.array(stepSchema).min(1),
+  /**
+   * What `/rollback` runs here (src/deploys/rollback.ts): e.g. `kubectl rollout undo`, a redeploy of the previous
+   * SHA, a data restore. {{version}}/{{sha}} are the version put back, {{rollbackFrom}}/{{rollbackFromSha}} the one
+   * rolled back from. Without it a rollback runs `steps` with the old version.
+   */
+  rollback: z.strictObject({ steps: z.array(stepSchema).min(1) }).optional(),
+  /** Environment locks (`/deploys lock`, and after every rollback): whether a hotfix may pass one. */
+  lock: z.strictObject({ allowHotfix: z.boolean().default(false) }).default({ allowHotfix: false }),
   /** Stakeholder notices, the release announcement and follow-ups for this environment (see NOTIFY_EVENTS). */
   notifications: notificationsSchema.default(notificationsDefault),
 });
@@ -318,7 +326,8 @@ export const configSchema = z
       // {{variables}} are checked here, so a typo stops start-up instead of failing a deploy half-way.
       const commits = (env.repository ?? config.repository) !== undefined;
       const commitProblems = (text: string) => (commits ? [] : commitVariables(text).map((v) => `${v} needs \`repository\` in the config (versions are commits only then)`));
-      env.steps.forEach((step, k) => {
+      const stepLists: Array<[readonly StepConfig[], string[]]> = [[env.steps, ['steps']], ...(env.rollback ? [[env.rollback.steps, ['rollback', 'steps']] as [readonly StepConfig[], string[]]] : [])];
+      for (const [steps, where] of stepLists) steps.forEach((step, k) => {
         const texts: Array<[string, (string | number)[]]> =
           'run' in step
             ? [...step.run.map((a, n): [string, (string | number)[]] => [a, ['run', n]]), ...Object.entries(step.env).map(([key, v]): [string, (string | number)[]] => [v, ['env', key]])]
@@ -326,7 +335,7 @@ export const configSchema = z
               ? [[step.workflow.ref, ['workflow', 'ref']], ...Object.entries(step.workflow.inputs).map(([key, v]): [string, (string | number)[]] => [v, ['workflow', 'inputs', key]])]
               : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
         for (const [text, path] of texts) {
-          for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, ...path], message: `${problem} (use ${knownVariables(commits)})` });
+          for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, ...where, k, ...path], message: `${problem} (use ${knownVariables(commits)})` });
         }
       });
       env.checklist.forEach((section, s) =>

@@ -12,12 +12,15 @@ export interface DeployVars {
   shortSha?: string;
   /** The commit the environment ran before this deploy ('' when nothing is known). */
   previousSha?: string;
+  /** A rollback's: the version it rolls back from, and that version's commit ('' otherwise). */
+  rollbackFrom?: string;
+  rollbackFromSha?: string;
 }
 
 /** A deploy record's variables (the fields of DeployRecord this needs; core does not import deploys/). */
-export function deployVars(d: { env: string; version: string; ref: string; requestedBy: string; id: string; sha?: string; previousSha?: string }): DeployVars {
+export function deployVars(d: { env: string; version: string; ref: string; requestedBy: string; id: string; sha?: string; previousSha?: string; rollbackFrom?: string; rollbackFromSha?: string }): DeployVars {
   const sha = d.sha ?? '';
-  return { env: d.env, version: d.version, ref: d.ref, user: d.requestedBy, deployId: d.id, sha, shortSha: sha.slice(0, 7), previousSha: d.previousSha ?? '' };
+  return { env: d.env, version: d.version, ref: d.ref, user: d.requestedBy, deployId: d.id, sha, shortSha: sha.slice(0, 7), previousSha: d.previousSha ?? '', rollbackFrom: d.rollbackFrom ?? '', rollbackFromSha: d.rollbackFromSha ?? '' };
 }
 
 export function renderTemplate(template: string, vars: DeployVars): string {
@@ -29,9 +32,9 @@ export function renderTemplate(template: string, vars: DeployVars): string {
   });
 }
 
-const BASIC = ['env', 'version', 'ref', 'user', 'deployId'] as const;
+const BASIC = ['env', 'version', 'ref', 'user', 'deployId', 'rollbackFrom'] as const;
 /** Known only where versions are commits: the environment (or the config) names a `repository`. */
-const COMMIT = ['sha', 'shortSha', 'previousSha'] as const;
+const COMMIT = ['sha', 'shortSha', 'previousSha', 'rollbackFromSha'] as const;
 const KNOWN = new Set<string>([...BASIC, ...COMMIT] satisfies Array<keyof DeployVars>);
 
 /** The variables a config value may use, as shown in error messages. */

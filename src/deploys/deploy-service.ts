@@ -3,7 +3,9 @@ import { messageKeys } from '../notify/message-keys.js';
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
 import { enqueueDeploy } from './enqueue.js';
-import { audit, isFinal, type AuditEntry, type DeployRecord, type DeployStore } from './deploy-store.js';
+import { audit, isFinal, type AuditEntry, type ChangeKind, type DeployRecord, type DeployStore } from './deploy-store.js';
+import { initialSteps, stepsFor } from './change-steps.js';
+import { EnvLocks } from './locks.js';
 import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
@@ -19,6 +21,12 @@ export interface DeployRequest {
   channel: string;
   /** A rollback puts back a version that succeeded here before; it skips the gates (it is the way out). */
   rollbackFrom?: string;
+  /** The commit a rollback replaces ({{rollbackFromSha}}). */
+  rollbackFromSha?: string;
+  /** Why (a rollback's reason; it becomes the environment's lock reason once the rollback succeeds). */
+  reason?: string;
+  /** 'hotfix' (from /hotfix) may pass a lock where the environment allows; a rollbackFrom makes it 'rollback'. */
+  kind?: Extract<ChangeKind, 'deploy' | 'hotfix'>;
   /** The requester marked the change sensitive: the environment's sensitiveRequires roles must approve too. */
   sensitive?: boolean;
   /** Identifies this delivery of the request (Slack's trigger_id): a redelivery creates nothing new. */
@@ -75,7 +83,12 @@ export function cancelChannel(prefix: string): string {
 }
 
 export class DeployService {
-  constructor(private readonly d: ServiceDeps) {}
+  /** Environment locks (`/deploys lock`, and after each successful rollback). */
+  readonly locks: EnvLocks;
+
+  constructor(private readonly d: ServiceDeps) {
+    this.locks = new EnvLocks(d);
+  }
 
   /**
    * The commit `ref` names in the environment's repository, or undefined when none is configured (versions are
@@ -131,11 +144,14 @@ export class DeployService {
   async request(req: DeployRequest): Promise<RequestOutcome> {
     // Past the commit deadline the person may already have been told "not queued": write nothing.
     req.signal?.throwIfAborted();
+    const rollback = req.rollbackFrom !== undefined;
+    const kind: ChangeKind = rollback ? 'rollback' : (req.kind ?? 'deploy');
+    // A locked environment refuses before anything is looked up or written (rollbacks pass: they are the fix).
+    await this.locks.checkOpen(req.env, kind);
     const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
     req.signal?.throwIfAborted();
     const at = this.d.now();
-    const gated = hasGates(req.env) && req.rollbackFrom === undefined;
-    const rollback = req.rollbackFrom !== undefined;
+    const gated = hasGates(req.env) && !rollback;
     const result = await this.d.store.createOnce({
       env: req.env.name,
       ref: req.ref,
@@ -143,20 +159,21 @@ export class DeployService {
       ...(resolved ? { sha: resolved.sha, ...(resolved.tag ? { tag: resolved.tag } : {}) } : {}),
       requestedBy: req.user,
       channel: req.channel,
-      ...(rollback ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom } : {}),
+      ...(rollback ? { kind: 'rollback' as const, rollbackFrom: req.rollbackFrom, ...(req.rollbackFromSha ? { rollbackFromSha: req.rollbackFromSha } : {}) } : kind !== 'deploy' ? { kind } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,
       gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
       ...(req.notify ? { notify: req.notify } : {}),
-      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'http', status: 'pending' })),
+      steps: initialSteps(stepsFor(req.env, { kind })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
       validForMs: req.signal ? CREATE_WITHIN_MS : undefined,
       delivery: req.delivery,
       unique: true,
       audit: rollback
-        ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}` }
+        ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}${req.reason ? `: ${req.reason}` : ''}` }
         : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: resolved ? `${req.ref} ${resolved.sha}` : req.ref },
     });
     if (!('created' in result)) {

@@ -9,6 +9,9 @@ import type { GateState } from '../gates/gate-rules.js';
 import type { CommitInfo } from '../versions/resolver.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
+/** The kinds of change a job makes to an environment (see DeployRecord.kind). */
+export type ChangeKind = 'deploy' | 'rollback' | 'migrate' | 'hotfix';
+
 export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
 
 export const FINAL_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted', 'rejected'];
@@ -69,9 +72,18 @@ export interface DeployRecord extends CommitFields {
   cancelRequestedBy?: string;
   cancelledBy?: string;
   error?: string;
-  /** 'rollback' deploys put a previous good version back; `rollbackFrom` is the version they replace. */
-  kind?: 'deploy' | 'rollback';
+  /**
+   * What the job does; every kind goes through the environment's one queue, so changes never overlap.
+   * 'rollback' puts a previous good version back (`rollbackFrom`: the version it replaces, `reason`: why) and
+   * runs the environment's `rollback.steps` when configured; 'migrate' runs a migration's own steps;
+   * 'hotfix' may pass an environment lock when its config allows.
+   */
+  kind?: ChangeKind;
   rollbackFrom?: string;
+  /** The commit the rollback replaces ({{rollbackFromSha}}), where versions are commits. */
+  rollbackFromSha?: string;
+  /** Why (rollbacks: the reason given to /rollback; it also becomes the environment lock's reason). */
+  reason?: string;
   /** Set when a worker shut down gracefully and handed the deploy back at a step boundary. */
   handedBack?: boolean;
   /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
@@ -109,7 +121,7 @@ export interface LogEntry extends CommitFields {
   durationMs?: number;
   notes: string[];
   /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded". */
-  kind?: 'deploy' | 'rollback';
+  kind?: ChangeKind;
 }
 
 /**

@@ -8,7 +8,8 @@ export async function enqueueDeploy(d: Pick<ServiceDeps, 'config' | 'queues' | '
   const env = d.config.environments.find((e) => e.name === record.env);
   const ahead = record.kind === 'rollback' ? undefined : env?.notifications.ahead;
   if (!ahead) {
-    await d.queues.enqueue(record.env, record.id);
+    // A rollback goes to the head of the line (it is the fix); see DeployQueues.enqueue.
+    await d.queues.enqueue(record.env, record.id, { jump: record.kind === 'rollback' });
     return record;
   }
   // The start time is written before the job exists, so nothing can start the deploy before it is shown.

@@ -17,6 +17,8 @@ export interface RollbackPlan {
   target: Pick<EnvState, 'version' | 'ref' | 'sha' | 'tag'>;
   /** The version running now (its name), for the rollback's record. */
   fromVersion?: string;
+  /** Its commit, where versions are commits ({{rollbackFromSha}} in rollback steps). */
+  fromSha?: string;
 }
 
 /** One entry per good version: its commit where versions are commits, else its name. */
@@ -32,7 +34,7 @@ export async function planRollback(store: DeployStore, env: EnvironmentConfig, w
   const current = await store.envState(env.name);
   const seen = new Set<string>();
   const good = (await store.history(env.name)).filter((h) => !seen.has(identity(h)) && seen.add(identity(h)));
-  const now = current ? { from: versionLabel(current), fromVersion: current.version } : {};
+  const now = current ? { from: versionLabel(current), fromVersion: current.version, ...(current.sha ? { fromSha: current.sha } : {}) } : {};
   const plan = (target: EnvState): RollbackPlan => ({ to: versionLabel(target), target: { version: target.version, ref: target.ref, ...(target.sha ? { sha: target.sha } : {}), ...(target.tag ? { tag: target.tag } : {}) }, ...now });
   if (wanted) {
     const found = good.find((h) => names(h, wanted));

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhooks } from '@octokit/webhooks';
 import type { AutoDeployRule } from '../core/config.js';
+import { LockedError } from '../deploys/locks.js';
 import { findEnvironment } from '../deploys/environments.js';
 import type { Deps } from '../deps.js';
 
@@ -80,7 +81,17 @@ export function githubWebhookRoute(deps: Deps, secret: string | undefined) {
       const env = findEnvironment(deps.config, t.rule.environment);
       const channel = t.rule.channel ?? deps.config.channels.deployLog;
       if (!env || !channel) continue;
-      const outcome = await deps.deploys.request({ env, ref: t.sha, user: githubRequester(t.who), channel, delivery: delivery ? `github:${delivery}:${t.index}` : undefined });
+      let outcome;
+      try {
+        outcome = await deps.deploys.request({ env, ref: t.sha, user: githubRequester(t.who), channel, delivery: delivery ? `github:${delivery}:${t.index}` : undefined });
+      } catch (err) {
+        if (!(err instanceof LockedError)) throw err;
+        // A locked environment is an answer, not a failure: the team hears why nothing started.
+        log.info({ delivery, env: env.name }, 'github webhook: environment locked, no deploy');
+        await deps.delivery.send({ key: `github:${delivery || t.sha}:${t.index}:locked`, channel, text: `:lock: GitHub (${t.why}, by ${t.who}) did not deploy \`${t.sha.slice(0, 7)}\`: ${err.message}` });
+        results.push({ env: env.name, created: false, reason: 'locked' });
+        continue;
+      }
       if ('existing' in outcome && outcome.existing) {
         log.info({ delivery, deployId: outcome.existing.id, reason: outcome.reason }, 'github webhook: deploy already requested');
         results.push({ env: env.name, deployId: outcome.existing.id, created: false, reason: outcome.reason });

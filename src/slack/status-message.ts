@@ -29,12 +29,17 @@ export const POSITIONS_SHOWN = 5;
 /**
  * The environment's line: queued and running deploys in a sorted set scored by a per-environment sequence taken
  * when the deploy joins it (NX: its place never moves, and later joiners always come behind, so ranks are unique
- * and stable under concurrent requests); a finished one leaves. The rank comes back in the same call.
+ * and stable under concurrent requests); a finished one leaves. The rank comes back in the same call. Exceptions,
+ * matching the queue: a rollback joins ahead of every waiting deploy (negative score, the newest rollback first like
+ * BullMQ's lifo), and what runs moves to the very front.
  */
 const PLACE = `
-if ARGV[1] == 'in' then
-  if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
-    redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[2])
+if ARGV[1] == 'in' or ARGV[1] == 'jump' or ARGV[1] == 'run' then
+  if ARGV[1] == 'run' then
+    redis.call('ZADD', KEYS[1], -1e15, ARGV[2])
+  elseif not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+    local seq = redis.call('INCR', KEYS[2])
+    redis.call('ZADD', KEYS[1], ARGV[1] == 'jump' and -seq or seq, ARGV[2])
   end
   return redis.call('ZRANK', KEYS[1], ARGV[2])
 end
@@ -71,9 +76,11 @@ export class StatusMessenger {
 
   /** Keeps the environment's line in step with the record; returns its place (1 = running or next), 0 when not in line. */
   private async place(record: DeployRecord): Promise<number> {
-    const active = record.status === 'queued' || record.status === 'running';
+    // What runs is first in line; a rollback jumps ahead of the deploys waiting (as its BullMQ job does: lifo),
+    // never ahead of what runs.
+    const how = record.status === 'running' ? 'run' : record.status !== 'queued' ? 'out' : record.kind === 'rollback' ? 'jump' : 'in';
     const line = this.lineKey(record.env);
-    const rank = await this.redis.eval(PLACE, 2, line, `${line}:seq`, active ? 'in' : 'out', record.id);
+    const rank = await this.redis.eval(PLACE, 2, line, `${line}:seq`, how, record.id);
     return typeof rank === 'number' ? rank + 1 : 0;
   }
 

@@ -57,6 +57,11 @@ function argvs(env: EnvironmentConfig): string[] {
   return runSteps(env).map((s) => s.run.join(' '));
 }
 
+/** The environment's `/rollback` steps' argv, as argvs() does for its deploy steps. */
+function rollbackArgvs(env: EnvironmentConfig): string[] {
+  return (env.rollback?.steps ?? []).flatMap((s) => ('run' in s ? [s.run.join(' ')] : []));
+}
+
 function checklistItems(env: EnvironmentConfig) {
   return env.checklist.flatMap((s) => s.items);
 }
@@ -64,7 +69,7 @@ function checklistItems(env: EnvironmentConfig) {
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...[...env.steps, ...(env.rollback?.steps ?? [])].flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
     ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
@@ -190,6 +195,20 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
   const config = load('examples/ontos.yml');
   const production = environment(config, 'production');
 
+  it('rolls production back by redeploying the bundle of the commit put back, then restoring the tables, then checking /health', () => {
+    expect(rollbackArgvs(production)).toEqual([
+      'git fetch origin {{sha}}',
+      'git checkout --detach {{sha}}',
+      'databricks bundle deploy -t {{env}}',
+      'databricks sql exec --file=schemas/restore_tables.sql --warehouse-id=set-PROD_WAREHOUSE_ID --profile={{env}}',
+    ]);
+    const rollback = production.rollback?.steps ?? [];
+    expect(rollback.at(-1)).toMatchObject({ http: { url: 'https://ontos-ml-workbench.example.com/health', json: { path: 'status', equals: 'healthy' } } });
+    // the restore runs once, never again after a crash (it is not marked retry-safe)
+    expect(rollback.find((s) => s.name.startsWith('Restore tables'))?.retrySafe).toBe(false);
+    expect(environment(config, 'dev').rollback).toBeUndefined(); // dev and staging roll back with their deploy steps
+  });
+
   it('runs dev -> staging -> production, with prod and prd as aliases', () => {
     expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'production']);
     expect(promotionChain(config, 'production')).toEqual(['staging', 'dev']);
@@ -273,6 +292,16 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
   const staging = environment(config, 'staging');
   const production = environment(config, 'production');
 
+  it('rolls production back to the image of the commit put back, follows the rollout, then checks health', () => {
+    expect(rollbackArgvs(production)).toEqual([
+      'kubectl set image deployment/flowspark-backend backend=flowspark/backend:{{sha}} -n {{env}}',
+      'kubectl rollout status deployment/flowspark-backend -n {{env}} --timeout=10m',
+    ]);
+    expect(production.rollback?.steps.at(-1)).toMatchObject({ name: 'Health check', http: { json: { path: 'status', equals: 'healthy' } } });
+    // no migrate step: a rollback cannot know which migration to go back to (§7.2 names one by hand)
+    expect(rollbackArgvs(production).some((a) => a.includes('migrate'))).toBe(false);
+  });
+
   it('deploys staging before main (production)', () => {
     expect(config.environments.map((e) => e.name)).toEqual(['staging', 'production']);
     expect(production.requires).toEqual({ succeededOn: 'staging' });
@@ -330,6 +359,18 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
 describe('examples/sarvanom.yml (SarvanOM)', () => {
   const config = load('examples/sarvanom.yml');
   const production = environment(config, 'production');
+
+  it('rolls production back by stopping the canary, reverting the image, waiting for the rollout, checking health, within the 30-minute timeline', () => {
+    expect(rollbackArgvs(production)).toEqual([
+      'kubectl scale deployment/sarvanom-canary --replicas=0 -n {{env}}',
+      'kubectl set image deployment/sarvanom sarvanom=registry.example.com/sarvanom:{{sha}} -n {{env}}',
+      'kubectl rollout status deployment/sarvanom -n {{env}} --timeout=10m',
+    ]);
+    const steps = production.rollback?.steps ?? [];
+    expect(steps.at(-1)).toMatchObject({ name: 'Health check' });
+    const worst = steps.reduce((sum, s) => sum + ('http' in s ? (s.http.retries + 1) * (s.http.timeout + s.http.retryDelay) : s.timeout), 0);
+    expect(worst).toBeLessThanOrEqual(30 * 60_000);
+  });
 
   it('maps the release channels to branches, and production requires staging', () => {
     expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
@@ -393,6 +434,17 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
   const staging = environment(config, 'staging');
   const production = environment(config, 'production');
 
+  it('rolls production back with option 2: reset to the previous stable commit and push with a lease, then check the site', () => {
+    expect(rollbackArgvs(production)).toEqual([
+      'git fetch origin',
+      'git fetch origin {{sha}}',
+      'git checkout -B production origin/production',
+      'git reset --hard {{sha}}',
+      'git push --force-with-lease origin production',
+    ]);
+    expect(production.rollback?.steps.at(-1)).toMatchObject({ http: { timeout: 2_000 } });
+  });
+
   it('promotes main -> staging -> production', () => {
     expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
       ['staging', 'main'],
@@ -446,11 +498,12 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
       return { dir, dev, worker: join(dir, 'worker'), commit, a, b, c };
     }
 
-    /** Runs production's git steps for `sha` as the deploy job would (rendered argv, the step's cwd); the first failure stops. */
-    async function deployProd(worker: string, sha: string): Promise<string> {
+    /** Runs production's git steps (or its rollback steps) for `sha` as the job would (rendered argv, the step's cwd); the first failure stops. */
+    async function deployProd(worker: string, sha: string, kind: 'deploy' | 'rollback' = 'deploy'): Promise<string> {
       const prod = environment(load('examples/academiclab.yml', { ACADEMICLAB_CHECKOUT: worker }), 'production');
       const vars: DeployVars = { env: 'production', version: 'v', ref: 'staging', user: 'U0ALABDEV1', deployId: '1', sha, shortSha: sha.slice(0, 7), previousSha: '' };
-      for (const step of runSteps(prod)) {
+      const steps = kind === 'rollback' ? (prod.rollback?.steps ?? []).flatMap((s) => ('run' in s ? [s] : [])) : runSteps(prod);
+      for (const step of steps) {
         const [file = '', ...args] = step.run.map((a) => renderTemplate(a, vars));
         try {
           await run(file, args, { cwd: step.cwd, env: gitEnv });
@@ -473,6 +526,20 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
         expect(await originProd()).toBe(r.b);
         expect(await deployProd(r.worker, r.c)).toBe('ok');
         expect(await originProd()).toBe(r.c);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('its rollback steps put production back on the earlier commit, and a retry changes nothing', async () => {
+      const r = await repos();
+      try {
+        const originProd = () => git(join(r.dir, 'origin.git'), 'rev-parse', 'production');
+        expect(await deployProd(r.worker, r.c)).toBe('ok');
+        expect(await deployProd(r.worker, r.b, 'rollback')).toBe('ok');
+        expect(await originProd()).toBe(r.b);
+        expect(await deployProd(r.worker, r.b, 'rollback')).toBe('ok');
+        expect(await originProd()).toBe(r.b);
       } finally {
         rmSync(r.dir, { recursive: true, force: true });
       }
@@ -654,7 +721,14 @@ describe('parseConfig on an invalid file names the path and the reason', () => {
 describe('template variables', () => {
   it('an unknown {{variable}} stops start-up with its path', () => {
     expect(() => parseConfig('environments:\n  - name: dev\n    steps:\n      - { name: Build, run: [make, "{{verison}}"] }\n', 'x.yml', {})).toThrow(
-      'environments.0.steps.0.run.1: unknown variable {{verison}} (use {{env}}, {{version}}, {{ref}}, {{user}} or {{deployId}})',
+      'environments.0.steps.0.run.1: unknown variable {{verison}} (use {{env}}, {{version}}, {{ref}}, {{user}}, {{deployId}} or {{rollbackFrom}})',
+    );
+    // rollback steps are checked the same way, with their own path
+    expect(() => parseConfig('environments:\n  - name: dev\n    steps: [{ name: a, run: [true] }]\n    rollback: { steps: [{ name: Undo, run: [undo, "{{rolbackFrom}}"] }] }\n', 'x.yml', {})).toThrow(
+      'environments.0.rollback.steps.0.run.1: unknown variable {{rolbackFrom}}',
+    );
+    expect(() => parseConfig('environments:\n  - name: dev\n    steps: [{ name: a, run: [true] }]\n    rollback: { steps: [{ name: Undo, run: [undo, "{{rollbackFromSha}}"] }] }\n', 'x.yml', {})).toThrow(
+      'environments.0.rollback.steps.0.run.1: {{rollbackFromSha}} needs `repository` in the config',
     );
     expect(() => parseConfig('environments:\n  - name: dev\n    steps:\n      - { name: Up, http: { url: "https://x/{{host}}" } }\n', 'x.yml', {})).toThrow('environments.0.steps.0.http.url: unknown variable {{host}}');
   });

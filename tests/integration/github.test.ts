@@ -111,6 +111,8 @@ describe('GitHub Deployments', () => {
     expect(again).toHaveLength(2);
     expect(again[1]?.statuses.at(-1)?.state).toBe('success');
     expect((await bot.shipmate.deps.store.get(rb.record.id))?.github?.deploymentId).toBe(again[1]?.id);
+    // the rollback left dev locked; the tests after this one deploy there
+    await bot.shipmate.deps.deploys.locks.unlock(dev, 'U0ALICE');
   });
 
   it('a failed deploy ends "failure", under the GitHub environment name configured', async () => {
@@ -204,6 +206,19 @@ describe('auto-deploy webhooks', () => {
     expect(again.status).toBe(202);
     expect(again.json.deploys?.[0]).toMatchObject({ deployId: id, created: false });
     expect((await bot.shipmate.deps.store.recentLog(50, 'dev')).filter((e) => e.ref === sha)).toHaveLength(1);
+  });
+
+  it('a push to a locked environment deploys nothing and says why in the channel', async () => {
+    const dev = findEnvironment(bot.config, 'dev');
+    if (!dev) throw new Error('no dev');
+    await bot.shipmate.deps.deploys.locks.lock(dev, 'U0ALICE', 'data fix running');
+    const sha = gh.commit('main', 'feat: while locked');
+    const res = await deliver('push', push(sha), 'delivery-locked');
+    expect(res.status).toBe(202);
+    expect(res.json.deploys).toEqual([{ env: 'dev', created: false, reason: 'locked' }]);
+    expect((await bot.shipmate.deps.store.active()).some((r) => r.ref === sha)).toBe(false);
+    await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => (m.text ?? '').includes(`did not deploy \`${sha.slice(0, 7)}\`: dev is locked`)), 5_000, 'the locked notice');
+    await bot.shipmate.deps.deploys.locks.unlock(dev, 'U0ALICE');
   });
 
   it('a bad signature gets 401 and does nothing; other branches do nothing', async () => {

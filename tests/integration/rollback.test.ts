@@ -64,6 +64,8 @@ describe('/rollback', () => {
     await clickInReply(bot, ask.json, ACTIONS.rollbackKeep, 'U0ALICE');
     await answerTo('U0ALICE', 'Kept — nothing was rolled back');
     // staging moves on before the old question is answered: the answer is refused, nothing queued
+    // (the rollback above left staging locked; deploys need it unlocked first)
+    expect((await bot.command('/deploys', 'unlock stage', 'U0ALICE')).json.text).toContain('Unlocked *staging*');
     await done(idFrom((await bot.command('/deploy', 'stage v1.2.0', 'U0ALICE')).json.text));
     await clickInReply(bot, ask.json, ACTIONS.rollbackConfirm, 'U0ALICE');
     await answerTo('U0ALICE', 'staging changed since you asked: it runs `v1.2.0` now');
@@ -82,7 +84,7 @@ describe('/rollback', () => {
   });
 
   it('refuses bad input and unauthorized users privately, and audits the refusal', async () => {
-    expect((await bot.command('/rollback', '', 'U0ALICE')).json.text).toContain('*`/rollback <env> [version]`*');
+    expect((await bot.command('/rollback', '', 'U0ALICE')).json.text).toContain('*`/rollback <env> [version] [reason]`*');
     expect((await bot.command('/rollback', 'stagin', 'U0ALICE')).json.text).toContain('Did you mean `staging`?');
     expect((await bot.command('/rollback', 'stage $(id)', 'U0ALICE')).json.text).toContain('characters not allowed');
     const refused = await bot.command('/rollback', 'prod', 'U0MALLORY');

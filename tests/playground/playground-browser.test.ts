@@ -280,6 +280,11 @@ describe('playground in a browser', () => {
     shots.push(await shot('rollback'));
     await openChannel('deploy-log');
     await messages().filter({ hasText: 'production' }).filter({ hasText: 'rollback from v1.1.0' }).last().waitFor();
+    // the rollback left production locked (said in the deploy log) until someone unlocks it
+    await messages().filter({ hasText: 'production is locked' }).last().waitFor();
+    await openChannel('releases');
+    await type('/deploys unlock prod');
+    await ephemeral(/Unlocked production/).waitFor();
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);
 

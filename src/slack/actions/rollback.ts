@@ -3,8 +3,7 @@
 // says nothing changed. Either answer replaces the question.
 import type { App } from '@slack/bolt';
 import { ACTIONS, parseRollbackValue, type RollbackChoice } from '../../../blocks/action-ids.js';
-import { queuePlace } from '../../../blocks/format.js';
-import { rollbackQuestion } from '../../../blocks/rollback-confirm.js';
+import { rollbackPlace, rollbackQuestion, rollbackStepsWords } from '../../../blocks/rollback-confirm.js';
 import { roleLabel } from '../../core/config.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../../core/errors.js';
 import { audit } from '../../deploys/deploy-store.js';
@@ -55,7 +54,7 @@ export function registerRollbackActions(app: App, deps: Deps): void {
         // Where versions are commits the good deploy's own SHA goes back, not whatever its branch points at now.
         const { target } = plan;
         const resolved = target.sha ? { ref: target.ref, sha: target.sha, ...(target.tag ? { tag: target.tag } : {}) } : undefined;
-        requested = await deps.deploys.request({ env, ref: target.ref, ...(resolved ? { resolved } : {}), user, channel: choice.channel, rollbackFrom: plan.fromVersion, delivery: `rollback-confirm-${choice.nonce}` });
+        requested = await deps.deploys.request({ env, ref: target.ref, ...(resolved ? { resolved } : {}), user, channel: choice.channel, rollbackFrom: plan.fromVersion, ...(plan.fromSha ? { rollbackFromSha: plan.fromSha } : {}), ...(choice.reason ? { reason: choice.reason } : {}), delivery: `rollback-confirm-${choice.nonce}` });
       } catch (err) {
         await deps.redis.del(key);
         throw err;
@@ -67,7 +66,7 @@ export function registerRollbackActions(app: App, deps: Deps): void {
       const { record, position } = requested;
       await deps.redis.set(key, record.id, 'EX', CONFIRM_TTL_S);
       log.info({ deployId: record.id, env: env.name, to: plan.to, from: plan.from }, 'rollback queued');
-      await answer(args, tell, `Rolling ${env.name} back to \`${plan.to}\`${plan.from ? ` (from \`${plan.from}\`)` : ''} — rollback #${record.id}; ${queuePlace(position, env.name)}. It skips the gates and runs ${env.name}'s steps with \`${plan.to}\`.`);
+      await answer(args, tell, `Rolling ${env.name} back to \`${plan.to}\`${plan.from ? ` (from \`${plan.from}\`)` : ''} — rollback #${record.id}; ${rollbackPlace(position, env.name)}. It skips the gates and runs ${rollbackStepsWords(env, plan.to)}. Once it succeeds ${env.name} stays locked until someone runs \`/deploys unlock ${env.name}\`.`);
       await deps.messenger.sync(record.id);
     }),
   );
