@@ -230,6 +230,20 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
               if (s) s.workflowRun = ref;
             })),
           },
+          // A canary/monitor step keeps its watch in the record through writes fenced by this run.
+          watch: {
+            stored: current?.steps[i]?.watch,
+            request: async () => (await store.get(id))?.steps[i]?.watchRequest,
+            save: async (state, handled) => void (await run.write((r) => {
+              const s = r.steps[i];
+              if (!s) return;
+              s.watch = state;
+              if (handled && s.watchRequest?.at === handled.at && s.watchRequest.action === handled.action) delete s.watchRequest;
+            })),
+            note: async (text) => void (await run.write((r) => void r.notes.push(text))),
+            changed: () => messenger.sync(id),
+            now: deps.now,
+          },
           // The command starts only once its process group is recorded by a write fenced by this run.
           startGate: async (pgid) => {
             try {

@@ -148,7 +148,7 @@ export class DeployService {
       queuedAt: gated ? undefined : at,
       gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
       ...(req.notify ? { notify: req.notify } : {}),
-      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'http', status: 'pending' })),
+      steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'canary' in s ? 'canary' : 'monitor' in s ? 'monitor' : 'http', status: 'pending' })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
       validForMs: req.signal ? CREATE_WITHIN_MS : undefined,

@@ -64,7 +64,7 @@ function checklistItems(env: EnvironmentConfig) {
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...env.steps.flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : 'http' in s ? [s.http.url, ...Object.values(s.http.headers)] : 'canary' in s ? [...s.canary.setWeight.run, ...(s.canary.abort?.run ?? [])] : [...(s.monitor.abort?.run ?? [])])),
     ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
