@@ -62,12 +62,6 @@ function round(v: number): number {
   return Math.abs(v) >= 100 ? Math.round(v) : Number(v.toPrecision(3));
 }
 
-const BARS = '▁▂▃▄▅▆▇█';
+
 
 /** A text sparkline of the latest readings (Slack shows no charts inline; this fits in a line). */
-export function sparkline(values: readonly number[]): string {
-  if (values.length === 0) return '';
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return values.map((v) => BARS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))]).join('');
-}

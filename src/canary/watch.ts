@@ -121,7 +121,7 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
         if (res.cancelled || signal?.aborted) return cancelled();
         if (!res.ok) return takeOut(`setting the weight to ${phase.weight} % failed (${res.error ?? 'unknown'})`, 'failed');
       }
-      st = { ...st, weightSetFor: st.phase, phaseStartedAt: ctx.now(), breachSince: {} };
+      st = { ...st, weightSetFor: st.phase, phaseStartedAt: ctx.now() };
       await ctx.save(st);
       await ctx.changed();
     }
@@ -165,10 +165,12 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
       await pause(`inconclusive: ${problems.join('; ')}`);
     }
 
-    // 5. Promote once the hold is over (never while paused, never on an inconclusive pass).
+    // 5. Promote once the hold is over: never while paused, on an inconclusive pass, or while a metric breaches
+    //    (a breach that began goes on counting into the next phase only if it could roll back there: it waits here).
     const holdEnd = (st.phaseStartedAt ?? at) + (phase.hold ?? 0);
-    if (!st.paused && problems.length === 0 && st.weightSetFor === st.phase && ctx.now() >= holdEnd) {
-      st = { ...st, phase: st.phase + 1, phaseStartedAt: undefined, breachSince: {} };
+    const breaching = Object.keys(st.breachSince).length > 0;
+    if (!st.paused && problems.length === 0 && !breaching && st.weightSetFor === st.phase && ctx.now() >= holdEnd) {
+      st = { ...st, phase: st.phase + 1, phaseStartedAt: undefined };
       log(st.phase < phases.length ? `promoted to ${where()}` : 'all phases passed');
       await ctx.save(st);
       await ctx.changed();
@@ -178,7 +180,7 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     await ctx.changed();
 
     // 6. Wait for the next evaluation (or the end of the hold), in short slices.
-    const until = Math.min(at + spec.interval, st.paused ? Infinity : holdEnd);
+    const until = Math.min(at + spec.interval, st.paused || breaching ? Infinity : holdEnd);
     while (ctx.now() < until) {
       if (signal?.aborted) return cancelled();
       await sleep(Math.min(POLL_MS, until - ctx.now()), signal);
