@@ -243,6 +243,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
             note: async (text) => void (await run.write((r) => void r.notes.push(text))),
             changed: () => messenger.sync(id),
             now: deps.now,
+            shuttingDown: control.shuttingDown,
           },
           // The command starts only once its process group is recorded by a write fenced by this run.
           startGate: async (pgid) => {
@@ -262,6 +263,17 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         outcome = { ok: false, cancelled: false, output: '', error: (err as Error).message };
       }
       run.check(); // a run that lost the deploy during the step (its step was killed) writes nothing about it
+      if (outcome.handBack) {
+        // A canary/monitor hold is not waited out on shutdown: the step stays running with its state saved, and
+        // the next run resumes the watch where it stood.
+        log.info({ step: step.name }, 'handing deploy back mid-watch on shutdown');
+        await run.write((r) => {
+          r.handedBack = true;
+          r.notes.push(`handed back during “${step.name}” when a worker shut down`);
+        });
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const finishedAt = deps.now();
       const cancelled = outcome.cancelled || (!outcome.ok && (signal?.aborted ?? false));
       const masked = deps.mask(outcome.output);

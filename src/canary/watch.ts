@@ -25,6 +25,8 @@ export interface WatchContext {
   /** Runs an argv like a command step (process group, timeout, masked later). */
   run(argv: string[], timeoutMs: number): Promise<StepOutcome>;
   now(): number;
+  /** True once the worker is shutting down: the watch saves its state and hands the deploy back (handBack). */
+  shuttingDown?: () => boolean;
 }
 
 /** How often a wait looks at the record for a click; cancellation (AbortSignal) ends a wait at once. */
@@ -72,6 +74,10 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
 
   while (true) {
     if (signal?.aborted) return cancelled();
+    if (ctx.shuttingDown?.()) {
+      await ctx.save(st);
+      return { ok: false, cancelled: false, handBack: true, output: out, error: 'handed back on shutdown' };
+    }
     // 1. A person's click.
     const req = await ctx.request();
     if (req) {
@@ -183,6 +189,7 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     const until = Math.min(at + spec.interval, st.paused || breaching ? Infinity : holdEnd);
     while (ctx.now() < until) {
       if (signal?.aborted) return cancelled();
+      if (ctx.shuttingDown?.()) break;
       await sleep(Math.min(POLL_MS, until - ctx.now()), signal);
       if (await ctx.request()) break;
     }

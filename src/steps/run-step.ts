@@ -13,6 +13,8 @@ export interface StepOutcome {
   output: string;
   exitCode?: number | null;
   error?: string;
+  /** A long watch (canary/monitor) stopped for a worker shutdown: its state is saved, the deploy is handed back at it. */
+  handBack?: boolean;
 }
 
 /** How the deploy job holds a step's processes: `kill` stops them at once, `startGate` runs first (see runCommand). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANARY_ACTIONS } from '../../blocks/canary-status.js';
+import { queryPrometheus } from '../../src/canary/prometheus.js';
 import { readDeployAudit } from '../../src/deploys/deploy-store.js';
 import { allText, eventually, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 import { startPrometheus, startTarget, type MetricsTarget, type PrometheusServer } from './prometheus-server.js';
@@ -66,6 +67,15 @@ async function deploy(envName: string, user = 'U0ALICE'): Promise<string> {
   return id;
 }
 
+/** Sets both tracks of a service and waits until Prometheus has scraped them. */
+async function serve(svc: string, values: { errors: number; latency: number }): Promise<void> {
+  for (const t of ['canary', 'stable'] as const) target.set(svc, t, values);
+  await eventually(async () => {
+    const r = await queryPrometheus(prom.url, `count(app_latency_p95_seconds{svc="${svc}"} == ${values.latency})`);
+    return r.kind === 'value' && r.value === 2;
+  }, 10_000, `Prometheus to scrape ${svc}`);
+}
+
 const record = (id: string) => bot.shipmate.deps.store.get(id);
 
 beforeAll(async () => {
@@ -79,16 +89,15 @@ afterAll(async () => {
   await prom?.stop();
   await target?.close();
   await stopRedis();
-});
+}, 20_000);
 
 describe('canary step on Prometheus', () => {
   it('promotes a healthy canary through every phase, showing phase, weight and metrics live', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('healthy', t, healthy);
-    await new Promise((ok) => setTimeout(ok, 1_500)); // a scrape has happened
+    await serve('healthy', healthy);
     const id = await deploy('healthy');
     const live = await eventually(() => {
       const m = bot.statusMessage(id);
-      return m && allText(m).includes('weight 25 %') && allText(m).includes('p95 latency') ? m : undefined;
+      return m && /phase \d of 4 · weight \d+ %/.test(allText(m)) && allText(m).includes('p95 latency') ? m : undefined;
     }, 10_000, 'the live canary status');
     expect(allText(live)).toMatch(/error rate: \*0\.2 %\* ≤ 1 %/);
     expect(allText(live)).toContain(CANARY_ACTIONS.promote);
@@ -100,8 +109,7 @@ describe('canary step on Prometheus', () => {
   }, 30_000);
 
   it('rolls back on an error rate above 1 % that lasts its 2 s, at the phase it happened, with the numbers and a link', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('errors', t, healthy);
-    await new Promise((ok) => setTimeout(ok, 1_200));
+    await serve('errors', healthy);
     const id = await deploy('errors');
     await eventually(() => weights('errors', id).includes(25), 10_000, 'phase 2');
     const breachAt = Date.now();
@@ -124,8 +132,7 @@ describe('canary step on Prometheus', () => {
   }, 30_000);
 
   it('rolls back when p95 latency is more than 50 % worse than the baseline measured before the deploy', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('latency', t, { errors: 0.001, latency: 0.2 });
-    await new Promise((ok) => setTimeout(ok, 1_200));
+    await serve('latency', { errors: 0.001, latency: 0.2 });
     const id = await deploy('latency');
     await eventually(() => weights('latency', id).includes(10), 10_000, 'phase 1');
     target.set('latency', 'canary', { errors: 0.001, latency: 0.28 }); // 40 % worse: within the limit
@@ -140,8 +147,7 @@ describe('canary step on Prometheus', () => {
   }, 30_000);
 
   it('rolls back a canary worse than stable at the same time even below the absolute limit', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('vsstable', t, { errors: 0.004, latency: 0.1 });
-    await new Promise((ok) => setTimeout(ok, 1_200));
+    await serve('vsstable', { errors: 0.004, latency: 0.1 });
     const id = await deploy('vsstable');
     await eventually(() => weights('vsstable', id).includes(10), 10_000, 'phase 1');
     target.set('vsstable', 'canary', { errors: 0.008, latency: 0.1 }); // 0.8 %: under 1 %, but 0.4 points above stable
@@ -152,8 +158,7 @@ describe('canary step on Prometheus', () => {
   }, 30_000);
 
   it('does not roll back on a spike shorter than the breach duration', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('spike', t, healthy);
-    await new Promise((ok) => setTimeout(ok, 1_200));
+    await serve('spike', healthy);
     const id = await deploy('spike');
     await eventually(() => weights('spike', id).includes(5), 10_000, 'phase 1');
     await new Promise((ok) => setTimeout(ok, 500));
@@ -203,8 +208,7 @@ describe('inconclusive is not success', () => {
 
 describe('manual control', () => {
   it('promote, pause and resume from the buttons, for deployers only, audited', async () => {
-    for (const t of ['canary', 'stable'] as const) target.set('manual', t, healthy);
-    await new Promise((ok) => setTimeout(ok, 1_200));
+    await serve('manual', healthy);
     const id = await deploy('manual');
     const status = async (has: string) => eventually(() => {
       const m = bot.statusMessage(id);
