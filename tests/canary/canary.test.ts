@@ -43,6 +43,16 @@ environments:${[
     env('spike', '[{ weight: 5, hold: 5s }, { weight: 100 }]', [ERR(3)], prom),
     env('unreachable', '[{ weight: 5, hold: 0.5s }, { weight: 100 }]', [ERR(2)], 'http://127.0.0.1:9'),
     env('nodata', '[{ weight: 5, hold: 0.5s }, { weight: 100 }]', [ERR(2)], prom),
+    `
+  - name: monitored
+    steps:
+      - name: Monitor
+        monitor:
+          prometheus: ${prom}
+          duration: 30s
+          interval: ${INTERVAL_MS / 1000}s
+          metrics: [${ERR(1.5)}]
+          abort: { run: [sh, -c, 'echo "abort $(date +%s%3N)" >> ${marks}/$1.log', sh, '{{env}}-{{deployId}}'] }`,
     env('manual', '[{ weight: 5, hold: 60s }, { weight: 25, hold: 60s }, { weight: 50, hold: 60s }, { weight: 100 }]', [ERR(2)], prom),
   ].join('')}
 `;
@@ -127,6 +137,10 @@ describe('canary step on Prometheus', () => {
     expect(took).toBeGreaterThanOrEqual(2_000);
     expect(took).toBeLessThan(budget + 1_000 + 500);
     const watch = done.steps[0]?.watch;
+    const seenToRollback = (watch?.rollback?.at ?? 0) - (watch?.rollback?.breachSince ?? 0);
+    console.log(`[canary timing] first evaluation that saw the breach → rollback: ${seenToRollback} ms (breach duration 2000 ms, interval ${INTERVAL_MS} ms)`);
+    expect(seenToRollback).toBeGreaterThanOrEqual(2_000);
+    expect(seenToRollback).toBeLessThanOrEqual(2_000 + INTERVAL_MS + 300);
     expect(watch?.ended).toBe('rolled-back');
     expect(watch?.rollback?.phase).toBe(1);
   }, 30_000);
@@ -169,6 +183,25 @@ describe('canary step on Prometheus', () => {
     expect(done.status).toBe('succeeded');
     expect(weights('spike', id)).toEqual([5, 100]);
     expect(marksOf('spike', id).some((l) => l.startsWith('abort'))).toBe(false);
+  }, 30_000);
+});
+
+describe('monitor step', () => {
+  it('watches without weights and rolls back on errors (Ontos: monitor for 1 hour)', async () => {
+    await serve('monitored', healthy);
+    const id = await deploy('monitored');
+    await eventually(async () => Object.keys((await record(id))?.steps[0]?.watch?.latest ?? {}).length > 0, 10_000, 'a first evaluation');
+    const live = await eventually(() => {
+      const m = bot.statusMessage(id);
+      return m && allText(m).includes('*Monitor*') ? m : undefined;
+    }, 5_000, 'the monitor status');
+    expect(allText(live)).not.toContain(CANARY_ACTIONS.promote);
+    target.set('monitored', 'canary', { errors: 0.2, latency: 0.1 });
+    const done = await waitForEnd(bot, id, 15_000);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/rolled back at the monitor: error rate = 20 %/);
+    expect(marksOf('monitored', id).filter((l) => l.startsWith('abort'))).toHaveLength(1);
+    expect(marksOf('monitored', id).some((l) => l.startsWith('weight'))).toBe(false);
   }, 30_000);
 });
 
