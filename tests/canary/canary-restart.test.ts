@@ -81,4 +81,28 @@ describe('a worker killed mid-hold', () => {
     expect(held).toBeLessThan(HOLD_MS + 2_500);
     expect(before.phaseStartedAt).toBeLessThanOrEqual(Number(weights[0]?.split(' ')[2]) + 1_000);
   }, 60_000);
+
+  it('hands the deploy back mid-hold when a worker shuts down, and the next one resumes it', async () => {
+    for (const w of workers.splice(0)) {
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    const configFile = writeConfig(yaml(prom.url));
+    const first = spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
+    workers.push(first);
+    const id = /#(\d+)/.exec((await app.command('/deploy', 'production v3', 'U0ALICE')).json.text ?? '')?.[1] ?? '';
+    await eventually(async () => (await app.shipmate.deps.store.get(id))?.steps[0]?.watch?.phaseStartedAt, 20_000, 'the hold to start');
+    const stoppedAt = Date.now();
+    first.child.kill('SIGTERM');
+    await first.exited;
+    // Shutting down does not wait the 6 s hold out.
+    expect(Date.now() - stoppedAt).toBeLessThan(4_000);
+    const handed = await app.shipmate.deps.store.get(id);
+    expect(handed?.handedBack).toBe(true);
+    expect(handed?.notes.join('\n')).toMatch(/handed back during “Canary”/);
+    workers.push(spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url }));
+    const done = await waitForEnd(app, id, 30_000);
+    expect(done.status).toBe('succeeded');
+    expect(lines(id).filter((l) => l.startsWith('weight')).map((l) => l.split(' ')[1])).toEqual(['5', '100']);
+  }, 60_000);
 });

@@ -32,6 +32,7 @@ export function createCanaryAction(deps: Deps, action: WatchAction) {
         applied = false;
         const step = r.steps.find((s) => s.status === 'running' && s.watch && !s.watch.ended);
         if (isFinal(r.status) || !step?.watch) return false;
+        if (step.watchRequest?.action === 'abort') return false; // an abort on its way is not overridden
         if (action === 'resume' && !step.watch.paused) return false;
         if (action === 'pause' && step.watch.paused) return false;
         step.watchRequest = { action, by: user, at: deps.now() };
@@ -39,7 +40,8 @@ export function createCanaryAction(deps: Deps, action: WatchAction) {
       },
       { audit: (next) => (applied ? [{ action: `canary.${action}`, user, deployId, env: next.env }] : []) },
     );
-    if (!applied) throw new ConflictError(isFinal(after.status) ? `Deploy #${deployId} has already ended (${after.status}).` : action === 'resume' ? 'The canary is not paused.' : action === 'pause' ? 'The canary is already paused.' : `Deploy #${deployId} has no canary or monitor running now.`);
+    const pendingAbort = after.steps.some((s) => s.watchRequest?.action === 'abort');
+    if (!applied) throw new ConflictError(isFinal(after.status) ? `Deploy #${deployId} has already ended (${after.status}).` : pendingAbort ? 'An abort of this canary is already under way.' : action === 'resume' ? 'The canary is not paused.' : action === 'pause' ? 'The canary is already paused.' : `Deploy #${deployId} has no canary or monitor running now.`);
     log.info({ deployId, action }, 'canary request recorded');
     await deps.messenger.sync(deployId);
   });
