@@ -53,10 +53,11 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     await ctx.save(st, handled);
     const res = await rollBack({ reason, abortArgv: spec.abort?.run.map((a) => render(a, { weight: '0' })), abortTimeoutMs: spec.abort?.timeout ?? 600_000, run: ctx.run });
     out += res.output;
-    const verb = ended === 'aborted' ? 'Aborted' : 'Rolled back automatically';
+    // Without an abort command nothing is taken out: the deploy fails and says so (a monitor "failing as configured").
+    const verb = ended === 'aborted' ? 'Aborted' : spec.abort ? 'Rolled back automatically' : 'Failed (nothing rolled back)';
     const result = res.ok ? (spec.abort ? 'the abort command ran' : 'no abort command is configured') : `the abort command FAILED (${res.error ?? 'unknown'}): check the environment now`;
     await ctx.note(`${verb} at ${where()}: ${reason}${extra.link ? ` (<${extra.link}|query>)` : ''}; ${result}.`);
-    return { ok: false, cancelled: false, output: out, error: `${ended === 'aborted' ? 'aborted' : 'rolled back'} at ${where()}: ${reason}${res.ok ? '' : ' — the abort command failed'}` };
+    return { ok: false, cancelled: false, output: out, error: `${ended === 'aborted' ? 'aborted' : spec.abort ? 'rolled back' : 'failed'} at ${where()}: ${reason}${res.ok ? '' : ' — the abort command failed'}` };
   }
 
   async function query(m: WatchMetricConfig, track: 'canary' | 'stable'): Promise<QueryResult> {
