@@ -2,6 +2,7 @@
 import type { KnownBlock } from '@slack/types';
 import { isFinal as isFinished, type DeployRecord, type DeployStatus, type StepState } from '../src/deploys/deploy-store.js';
 import { ACTIONS } from './action-ids.js';
+import { watchStatusBlocks, type WatchPlan } from './canary-status.js';
 import { escapeMrkdwn, formatDuration, keepTail, mention, slackDate, truncate, versionLabel } from './format.js';
 
 export const STATUS_LABEL: Record<DeployStatus, string> = {
@@ -75,7 +76,7 @@ export function commitListText(d: Pick<DeployRecord, 'commits' | 'commitCount' |
  * `positionsShown`: only the first N places in line show their exact position; further back it says "behind N others",
  * so a deploy starting or finishing changes the text of at most N queued messages, however long the queue.
  */
-export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; positionsShown?: number; now?: number; signoff?: { label: string } } = {}): { text: string; blocks: KnownBlock[] } {
+export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; positionsShown?: number; now?: number; signoff?: { label: string }; watchPlan?: (stepIndex: number) => WatchPlan | undefined } = {}): { text: string; blocks: KnownBlock[] } {
   const now = opts.now ?? Date.now();
   const elapsed = d.startedAt ? (d.finishedAt ?? now) - d.startedAt : undefined;
   const statusText =
@@ -101,6 +102,11 @@ export function deployStatusBlocks(d: DeployRecord, opts: { position?: number; p
     },
     { type: 'section', text: { type: 'mrkdwn', text: keepTail(d.steps.map(stepLine).join('\n'), 2900) } },
   ];
+  // A running canary or monitor shows its phase, metrics and buttons right under the steps.
+  d.steps.forEach((step, i) => {
+    const plan = step.watch && opts.watchPlan?.(i);
+    if (plan) blocks.push(...watchStatusBlocks(d, step, plan, now));
+  });
   const changes = commitListText(d);
   if (changes) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(changes, 2900) } });
   const context: string[] = [];

@@ -260,6 +260,21 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
               if (s) s.workflowRun = ref;
             })),
           },
+          // A canary/monitor step keeps its watch in the record through writes fenced by this run.
+          watch: {
+            stored: current?.steps[i]?.watch,
+            request: async () => (await store.get(id))?.steps[i]?.watchRequest,
+            save: async (state, handled) => void (await run.write((r) => {
+              const s = r.steps[i];
+              if (!s) return;
+              s.watch = state;
+              if (handled && s.watchRequest?.at === handled.at && s.watchRequest.action === handled.action) delete s.watchRequest;
+            })),
+            note: async (text) => void (await run.write((r) => void r.notes.push(text))),
+            changed: () => messenger.sync(id),
+            now: deps.now,
+            shuttingDown: control.shuttingDown,
+          },
           // The command starts only once its process group is recorded by a write fenced by this run.
           startGate: async (pgid) => {
             try {
@@ -278,6 +293,17 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         outcome = { ok: false, cancelled: false, output: '', error: (err as Error).message };
       }
       run.check(); // a run that lost the deploy during the step (its step was killed) writes nothing about it
+      if (outcome.handBack) {
+        // A canary/monitor hold is not waited out on shutdown: the step stays running with its state saved, and
+        // the next run resumes the watch where it stood.
+        log.info({ step: step.name }, 'handing deploy back mid-watch on shutdown');
+        await run.write((r) => {
+          r.handedBack = true;
+          r.notes.push(`handed back during “${step.name}” when a worker shut down`);
+        });
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const finishedAt = deps.now();
       const cancelled = outcome.cancelled || (!outcome.ok && (signal?.aborted ?? false));
       const masked = deps.mask(outcome.output);

@@ -111,7 +111,65 @@ const githubWorkflowStep = z.strictObject({
   retrySafe: z.boolean().default(true),
 });
 
-export const stepSchema = z.union([runStep, httpStep, githubWorkflowStep]);
+// ── Canary and monitor steps (src/canary): a watch of Prometheus queries, with traffic weights for a canary ──
+
+/**
+ * One metric the watch evaluates every interval. Exactly one threshold: `max`/`min` absolute, `maxIncrease` relative
+ * to the value measured before the deploy (0.5 = at most 50 % worse), `maxAboveStable` against the stable version's
+ * series at the same moment (the query runs twice, `{{track}}` = canary and stable).
+ */
+const metricSchema = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    /** PromQL, with the deploy's {{variables}} and `{{track}}` (canary | stable). */
+    query: z.string().min(1).max(2000),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    maxIncrease: z.number().nonnegative().optional(),
+    maxAboveStable: z.number().nonnegative().optional(),
+    /** A breach counts only once it has lasted this long (a shorter spike does not roll back); 0 = at once. */
+    for: z.union([z.literal(0), duration]).default(0),
+    /** How values are shown: percent (0.012 → 1.2 %), ms (seconds → ms), or plain. */
+    unit: z.enum(['percent', 'ms', 'plain']).default('plain'),
+  })
+  .refine((m) => [m.max, m.min, m.maxIncrease, m.maxAboveStable].filter((t) => t !== undefined).length === 1, 'give exactly one threshold: max, min, maxIncrease or maxAboveStable');
+
+const watchFields = {
+  /** Prometheus' base URL (its HTTP API is under /api/v1); write `\${PROMETHEUS_URL}` to take it from the environment. */
+  prometheus: z.url({ protocol: /^https?$/ }),
+  /** How often the queries are evaluated. */
+  interval: durationWithin(100, HOUR).default(30_000),
+  metrics: z.array(metricSchema).min(1).max(20),
+  /** The command that takes the new version out again (weight 0, `kubectl rollout undo`); run on a sustained breach or Abort. */
+  abort: z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(600_000) }).optional(),
+  /** Prometheus unreachable or a query without data: pause and ask a person (never promote), or fail the deploy. */
+  onInconclusive: z.enum(['pause', 'fail']).default('pause'),
+};
+
+const canaryStep = z.strictObject({
+  name: z.string().min(1).max(80),
+  canary: z.strictObject({
+    ...watchFields,
+    /** Sets the share of traffic on the new version: argv with {{weight}} (a percentage). */
+    setWeight: z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(600_000) }),
+    /** In order; each sets its weight, then holds it while the metrics stay healthy. The last one usually has no hold. */
+    phases: z.array(z.strictObject({ weight: z.number().min(0).max(100), hold: durationWithin(100, 7 * DAY).optional() })).min(1).max(20),
+  }),
+  /** The watch's state lives in the deploy record: a restarted worker resumes the hold where it stood. */
+  retrySafe: z.boolean().default(true),
+});
+
+const monitorStep = z.strictObject({
+  name: z.string().min(1).max(80),
+  monitor: z.strictObject({
+    ...watchFields,
+    /** How long to watch (Ontos: 1 h after a deploy). */
+    duration: durationWithin(100, 7 * DAY),
+  }),
+  retrySafe: z.boolean().default(true),
+});
+
+export const stepSchema = z.union([runStep, httpStep, githubWorkflowStep, canaryStep, monitorStep]);
 
 /** An automatic checklist item is ticked by the bot when its check passes. */
 const checkSchema = z.union([
@@ -333,7 +391,9 @@ export const configSchema = z
             ? [...step.run.map((a, n): [string, (string | number)[]] => [a, ['run', n]]), ...Object.entries(step.env).map(([key, v]): [string, (string | number)[]] => [v, ['env', key]])]
             : 'workflow' in step
               ? [[step.workflow.ref, ['workflow', 'ref']], ...Object.entries(step.workflow.inputs).map(([key, v]): [string, (string | number)[]] => [v, ['workflow', 'inputs', key]])]
-              : [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])];
+              : 'http' in step
+                ? [[step.http.url, ['http', 'url']], ...Object.entries(step.http.headers).map(([key, v]): [string, (string | number)[]] => [v, ['http', 'headers', key]])]
+                : watchTexts(step);
         for (const [text, path] of texts) {
           for (const problem of [...templateProblems(text), ...commitProblems(text)]) ctx.addIssue({ code: 'custom', path: ['environments', i, ...where, k, ...path], message: `${problem} (use ${knownVariables(commits)})` });
         }
@@ -379,7 +439,22 @@ export const configSchema = z
     });
   });
 
+/** The texts of a canary/monitor step checked for {{variables}}; `{{weight}}` and `{{track}}` are the watch's own. */
+function watchTexts(step: z.infer<typeof canaryStep> | z.infer<typeof monitorStep>): Array<[string, (string | number)[]]> {
+  const watch = 'canary' in step ? step.canary : step.monitor;
+  const key = 'canary' in step ? 'canary' : 'monitor';
+  const own = (t: string) => t.replace(/\{\{\s*(weight|track)\s*\}\}/g, '');
+  return [
+    ...watch.metrics.map((m, n): [string, (string | number)[]] => [own(m.query), [key, 'metrics', n, 'query']]),
+    ...(watch.abort?.run ?? []).map((a, n): [string, (string | number)[]] => [a, [key, 'abort', 'run', n]]),
+    ...('canary' in step ? step.canary.setWeight.run.map((a, n): [string, (string | number)[]] => [own(a), [key, 'setWeight', 'run', n]]) : []),
+  ];
+}
+
 export type Config = z.infer<typeof configSchema>;
+export type CanaryStepConfig = z.infer<typeof canaryStep>;
+export type MonitorStepConfig = z.infer<typeof monitorStep>;
+export type WatchMetricConfig = z.infer<typeof metricSchema>;
 export type EnvironmentConfig = Config['environments'][number];
 export type StepConfig = z.infer<typeof stepSchema>;
 export type RunStepConfig = z.infer<typeof runStep>;

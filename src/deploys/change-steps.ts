@@ -14,5 +14,5 @@ export function stepsFor(env: EnvironmentConfig, record: Pick<DeployRecord, 'kin
 
 /** The record's step list (all pending) for these step configs. */
 export function initialSteps(steps: readonly StepConfig[]): StepState[] {
-  return steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'http', status: 'pending' }));
+  return steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'canary' in s ? 'canary' : 'monitor' in s ? 'monitor' : 'http', status: 'pending' }));
 }

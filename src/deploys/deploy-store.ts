@@ -7,6 +7,7 @@ import { maskDeep, type Masker } from '../core/mask.js';
 import { RedisTooSlowError } from '../core/redis.js';
 import type { GateState } from '../gates/gate-rules.js';
 import type { CommitInfo } from '../versions/resolver.js';
+import type { WatchRequest, WatchState } from '../canary/watch-state.js';
 
 export type DeployStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'rejected';
 /** The kinds of change a job makes to an environment (see DeployRecord.kind). */
@@ -22,7 +23,7 @@ export function isFinal(status: DeployStatus): boolean {
 
 export interface StepState {
   name: string;
-  kind: 'run' | 'http' | 'github-workflow';
+  kind: 'run' | 'http' | 'github-workflow' | 'canary' | 'monitor';
   status: StepStatus;
   startedAt?: number;
   finishedAt?: number;
@@ -36,6 +37,10 @@ export interface StepState {
   host?: string;
   /** A github-workflow step's run: stored before the dispatch (so a restart never dispatches again) and once found. */
   workflowRun?: { dispatchedAt: number; runId?: number; url?: string };
+  /** A canary or monitor step's watch (src/canary): kept here so a restarted worker resumes the hold where it stood. */
+  watch?: WatchState;
+  /** A Promote / Pause / Resume / Abort click waiting for the running watch to take it up. */
+  watchRequest?: WatchRequest;
 }
 
 /** Where versions are commits (a `repository` is configured): what a ref named when it was resolved. */

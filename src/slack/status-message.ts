@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { approvalDmText } from '../../blocks/approval-dm.js';
 import { deployLogBlocks } from '../../blocks/deploy-log.js';
 import { deployStatusBlocks, stepOutputBlocks } from '../../blocks/deploy-status.js';
+import { watchPlan } from '../canary/watch-plan.js';
 import { gateMessageBlocks } from '../../blocks/gate-message.js';
 import { codeVersion } from '../../blocks/format.js';
 import { roleLabel, type Config } from '../core/config.js';
@@ -112,6 +113,7 @@ export class StatusMessenger {
         position: record.status === 'queued' ? position : 0,
         positionsShown: POSITIONS_SHOWN,
         signoff: signoff ? { label: signoff.label ?? roleLabel(this.config, signoff.role) } : undefined,
+        watchPlan: (i) => (env ? watchPlan(env.steps[i]) : undefined),
       });
       await this.delivery.send({ key: messageKeys.status(id), channel: record.channel, text, blocks, mode: 'upsert', version: record.rev });
     }

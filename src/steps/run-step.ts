@@ -1,6 +1,7 @@
 // Runs one configured step (a command or an HTTP check) with the deploy's variables substituted.
 import type { StepConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
+import { runWatch, type WatchContext } from '../canary/watch.js';
 import { runGithubWorkflow, type WorkflowContext } from './github-workflow.js';
 import { httpCheck } from './http-check.js';
 import { runCommand, type CommandOptions } from './run-command.js';
@@ -12,12 +13,16 @@ export interface StepOutcome {
   output: string;
   exitCode?: number | null;
   error?: string;
+  /** A long watch (canary/monitor) stopped for a worker shutdown: its state is saved, the deploy is handed back at it. */
+  handBack?: boolean;
 }
 
 /** How the deploy job holds a step's processes: `kill` stops them at once, `startGate` runs first (see runCommand). */
 export type StepProcessControl = Pick<CommandOptions, 'kill' | 'startGate'> & {
   /** For a github-workflow step: the GitHub client and where its run is stored. */
   workflow?: WorkflowContext;
+  /** For a canary or monitor step: where its state is kept and how clicks reach it (jobs/deploy.ts). */
+  watch?: Omit<WatchContext, 'run'>;
 };
 
 /**
@@ -40,6 +45,20 @@ export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJ
     const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;
     if (!processes.workflow) return { ok: false, cancelled: false, output: '', error: 'a github-workflow step needs the deploy job to run it' };
     return runGithubWorkflow(step, vars, processes.workflow, stop);
+  }
+  if ('canary' in step || 'monitor' in step) {
+    if (!processes.watch) return { ok: false, cancelled: false, output: '', error: `a ${'canary' in step ? 'canary' : 'monitor'} step needs the deploy job to run it` };
+    const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;
+    // Weight and abort commands run like command steps: argv, process group, the deploy's step environment.
+    const run = async (argv: string[], timeoutMs: number): Promise<StepOutcome> => {
+      const res = await runCommand(argv, { env: stepEnv(baseEnv, vars, {}), timeoutMs, signal: stop, kill: processes.kill });
+      const output = `$ ${argv.map(displayArg).join(' ')}\n${res.output}`;
+      if (res.spawnError) return { ok: false, cancelled: false, output, error: `could not start ${argv[0]}: ${res.spawnError}` };
+      if (res.cancelled) return { ok: false, cancelled: true, output, error: 'stopped (cancelled)' };
+      if (res.timedOut) return { ok: false, cancelled: false, output, error: `timed out after ${Math.round(timeoutMs / 1000)} s` };
+      return res.exitCode === 0 ? { ok: true, cancelled: false, output, exitCode: 0 } : { ok: false, cancelled: false, output, exitCode: res.exitCode, error: `exit code ${res.exitCode}` };
+    };
+    return runWatch(step, vars, { ...processes.watch, run }, stop);
   }
   const spec = { ...step.http, url: renderTemplate(step.http.url, vars), headers: Object.fromEntries(Object.entries(step.http.headers).map(([k, v]) => [k, renderTemplate(v, vars)])) };
   const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;

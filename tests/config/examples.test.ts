@@ -66,10 +66,13 @@ function checklistItems(env: EnvironmentConfig) {
   return env.checklist.flatMap((s) => s.items);
 }
 
+/** {{weight}} and {{track}} are filled by the canary/monitor watch itself, not by the deploy. */
+const watchOwn = (text: string) => text.replace(/\{\{\s*(weight|track)\s*\}\}/g, '');
+
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...[...env.steps, ...(env.rollback?.steps ?? [])].flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : [s.http.url, ...Object.values(s.http.headers)])),
+    ...[...env.steps, ...(env.rollback?.steps ?? [])].flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : 'http' in s ? [s.http.url, ...Object.values(s.http.headers)] : 'canary' in s ? [...s.canary.setWeight.run.map(watchOwn), ...s.canary.metrics.map((m) => watchOwn(m.query)), ...(s.canary.abort?.run ?? [])] : [...s.monitor.metrics.map((m) => watchOwn(m.query)), ...(s.monitor.abort?.run ?? [])])),
     ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
@@ -233,14 +236,20 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
     }
   });
 
-  it('backs up, deploys, waits an hour, then smoke-tests production, in that order', () => {
+  it('backs up, deploys, monitors for an hour, then smoke-tests production, in that order', () => {
     const names = production.steps.map((s) => s.name);
     const at = (pattern: RegExp) => names.findIndex((n) => pattern.test(n));
     expect(names.slice(0, 3)).toEqual(['Fetch the commit', 'Check out the commit', 'Back up tables to ontos_ml_backups']);
     expect(at(/bundle deploy/)).toBeGreaterThan(at(/back up/i));
     expect(at(/monitor for 1 hour/i)).toBeGreaterThan(at(/bundle deploy/));
     expect(at(/smoke test/i)).toBeGreaterThan(at(/monitor for 1 hour/i));
-    expect(runSteps(production).find((s) => /monitor/i.test(s.name))?.timeout).toBeGreaterThan(60 * 60_000);
+    const monitor = production.steps.find((s) => /monitor/i.test(s.name));
+    if (!monitor || !('monitor' in monitor)) throw new Error('the 1-hour monitor is not a monitor step');
+    expect(monitor.monitor.duration).toBe(60 * 60_000);
+    expect(monitor.monitor.metrics.map((m) => m.name)).toEqual(['error rate']);
+    expect(monitor.monitor.abort?.run.join(' ')).toMatch(/git checkout --detach .*databricks bundle deploy/);
+    expect(monitor.monitor.abort?.run).toContain('{{previousSha}}');
+    expect(monitor.retrySafe).toBe(true);
   });
 
   it('has the full pre-deployment checklist, one item per bold group, in the seed sections', () => {
@@ -368,7 +377,7 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     ]);
     const steps = production.rollback?.steps ?? [];
     expect(steps.at(-1)).toMatchObject({ name: 'Health check' });
-    const worst = steps.reduce((sum, s) => sum + ('http' in s ? (s.http.retries + 1) * (s.http.timeout + s.http.retryDelay) : s.timeout), 0);
+    const worst = steps.reduce((sum, s) => sum + ('http' in s ? (s.http.retries + 1) * (s.http.timeout + s.http.retryDelay) : 'timeout' in s ? s.timeout : 0), 0);
     expect(worst).toBeLessThanOrEqual(30 * 60_000);
   });
 
@@ -418,14 +427,31 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
       'kubectl apply -f k8s/canary/',
       `kubectl set image deployment/sarvanom-canary sarvanom=${image} -n {{env}}`,
       'kubectl rollout status deployment/sarvanom-canary -n {{env}} --timeout=10m',
-      './scripts/monitor-canary.sh',
       'kubectl apply -f k8s/production/',
       `kubectl set image deployment/sarvanom sarvanom=${image} -n {{env}}`,
       'kubectl rollout status deployment/sarvanom -n {{env}} --timeout=10m',
     ]);
-    const monitor = runSteps(production).find((s) => s.run[0] === './scripts/monitor-canary.sh');
-    expect(monitor?.timeout).toBeGreaterThanOrEqual((30 + 60 + 120) * 60_000);
-    expect(monitor?.retrySafe).toBe(false);
+    const names = production.steps.map((s) => s.name);
+    expect(names.indexOf('Canary')).toBeGreaterThan(names.indexOf('Wait for the canary rollout'));
+    expect(names.indexOf('Canary')).toBeLessThan(names.indexOf('Promote to production'));
+  });
+
+  it('runs its canary with the seed’s phases and rollback triggers on Prometheus', () => {
+    const step = production.steps.find((s) => 'canary' in s);
+    if (!step || !('canary' in step)) throw new Error('no canary step');
+    const { canary } = step;
+    expect(step.retrySafe).toBe(true);
+    expect(canary.phases).toEqual([{ weight: 5, hold: 30 * 60_000 }, { weight: 25, hold: 60 * 60_000 }, { weight: 50, hold: 120 * 60_000 }, { weight: 100 }]);
+    expect(canary.setWeight.run.join(' ')).toContain('canary-weight={{weight}}');
+    expect(canary.abort?.run.join(' ')).toContain('canary-weight=0');
+    const m = Object.fromEntries(canary.metrics.map((x) => [x.name, x]));
+    expect(m['error rate']).toMatchObject({ max: 0.01, for: 5 * 60_000 });
+    expect(m['p95 response time']).toMatchObject({ maxIncrease: 0.5, for: 10 * 60_000 });
+    expect(m['error rate vs stable']).toMatchObject({ maxAboveStable: 0.001 });
+    expect(m['error rate vs stable']?.query).toContain('track="{{track}}"');
+    expect(m['services up']).toMatchObject({ min: 1 });
+    expect(canary.onInconclusive).toBe('pause');
+    expect(load('examples/sarvanom.yml', { PROMETHEUS_URL: 'http://prom.test:9090' }).environments.find((e) => e.name === 'production')?.steps.some((s) => 'canary' in s && s.canary.prometheus === 'http://prom.test:9090')).toBe(true);
   });
 });
 

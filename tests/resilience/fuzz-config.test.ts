@@ -125,7 +125,9 @@ export function unworkable(c: Config): string[] {
     env.steps.forEach((s, i) => {
       if ('run' in s) timers.push([`${env.name}.steps.${i}.timeout`, s.timeout]);
       else if ('http' in s) timers.push([`${env.name}.steps.${i}.http.timeout`, s.http.timeout], [`${env.name}.steps.${i}.http.retryDelay`, s.http.retryDelay]);
-      else timers.push([`${env.name}.steps.${i}.timeout`, s.timeout]);
+      else if ('workflow' in s) timers.push([`${env.name}.steps.${i}.timeout`, s.timeout]);
+      else if ('canary' in s) timers.push([`${env.name}.steps.${i}.canary.interval`, s.canary.interval], ...s.canary.phases.flatMap((p, k): Array<[string, number]> => (p.hold ? [[`${env.name}.steps.${i}.canary.phases.${k}.hold`, p.hold]] : [])));
+      else timers.push([`${env.name}.steps.${i}.monitor.interval`, s.monitor.interval], [`${env.name}.steps.${i}.monitor.duration`, s.monitor.duration]);
     });
     for (const section of env.checklist) for (const item of section.items) if (item.check && 'timeout' in item.check) timers.push([`${env.name}.checklist.${item.id}.timeout`, item.check.timeout]);
   }

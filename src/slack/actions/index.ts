@@ -4,6 +4,7 @@ import type { App } from '@slack/bolt';
 import { ACTIONS } from '../../../blocks/action-ids.js';
 import type { Deps } from '../../deps.js';
 import { registerHome } from '../home.js';
+import { registerCanaryActions } from './canary.js';
 import { createCancelDeployAction } from './cancel-deploy.js';
 import { createCancelFollowUpsAction } from './follow-ups.js';
 import { FOLLOW_UPS_CANCEL } from '../../../blocks/notifications.js';
@@ -20,5 +21,6 @@ export function registerActions(app: App, deps: Deps): void {
   registerGateActions(app, deps);
   registerRollbackActions(app, deps);
   app.action(ACTIONS.lockWatch, createLockWatchAction(deps));
+  registerCanaryActions(app, deps);
   registerHome(app, deps);
 }
