@@ -90,6 +90,30 @@ export const COMMAND_HELP = {
     who: () => 'everyone',
     examples: () => [['/shipmate', 'this list'], ['/shipmate deploy', 'how `/deploy` works, with examples']],
   },
+  '/flag': {
+    hint: 'list [env] | <key> [on|off|25%|set <value> <env>] | create <key> <type> "<description>" | kill <key> <env> | archive|history <key>',
+    does: 'Feature flags: shows them, creates them, turns them on or off, rolls them out by percentage, sets values, kills them; every change audited and announced. Services read them over OFREP.',
+    who: (c) => {
+      const limited = Object.entries(c.flags.changers).filter(([, roles]) => roles.length);
+      if (!limited.length) return 'everyone; a flag\'s owner always';
+      return `${limited.map(([env, roles]) => `${env}: the flag's owner or the ${roles.map((r) => roleLabel(c, r)).join(' or ')} role`).join(' · ')} · elsewhere everyone`;
+    },
+    examples: (c) => {
+      const a = first(c)?.name ?? 'dev';
+      const z = last(c)?.name ?? 'prod';
+      const type = Object.keys(c.flags.types)[0] ?? 'release';
+      return [
+        ['/flag list', 'every flag and its state per environment'],
+        [`/flag create new_query_ui ${type} "New query UI"`, 'a new flag, off everywhere, owned by you'],
+        [`/flag new_query_ui on ${a}`, `turn it on in ${a}`],
+        [`/flag new_query_ui 25% ${z}`, `serve it to 25% of users in ${z} (sticky per user; those in at 10% stay in)`],
+        [`/flag max_rows set 500 ${z}`, 'set a value, checked against the flag\'s value type'],
+        [`/flag kill search ${z}`, 'kill switch: off at once, asks why, tells the stakeholders'],
+        ['/flag history new_query_ui', 'every change: who, when, where, before → after, why'],
+      ];
+    },
+    more: (c) => [`*Types:* ${Object.entries(c.flags.types).map(([t, d]) => `${t} (${d.value}${d.signoff.length ? `; sign-off in ${d.signoff.join(', ')}` : ''})`).join(', ')}.`],
+  },
 } satisfies Record<string, CommandHelp>;
 
 export type SlashCommand = keyof typeof COMMAND_HELP;

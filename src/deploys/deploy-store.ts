@@ -106,8 +106,8 @@ export interface LogEntry extends CommitFields {
   at: number;
   durationMs?: number;
   notes: string[];
-  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded". */
-  kind?: 'deploy' | 'rollback';
+  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded"; 'flag': a feature-flag change (src/flags). */
+  kind?: 'deploy' | 'rollback' | 'flag';
 }
 
 /**
