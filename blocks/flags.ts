@@ -6,6 +6,7 @@ import type { FlagHistoryEntry } from '../src/flags/flag-store.js';
 import { escapeMrkdwn, mention, slackDate, truncate } from './format.js';
 
 export const FLAG_ACTIONS = {
+  /** Prefix of the step buttons' ids: `shipmate_flag_step:<env>:up|down` (ids are unique within a message). */
   step: 'shipmate_flag_step',
   signoff: 'shipmate_flag_signoff',
 } as const;
@@ -14,6 +15,10 @@ export const FLAG_CREATE_BLOCKS = { key: 'flag_key', type: 'flag_type', descript
 export const FLAG_KILL_REASON = { block: 'flag_kill_reason', input: 'flag_kill_reason_input' } as const;
 /** The percentages the card's buttons step through. */
 export const ROLLOUT_STEPS = [0, 1, 5, 10, 25, 50, 100] as const;
+
+export function stepActionId(env: string, dir: 'up' | 'down'): string {
+  return `${FLAG_ACTIONS.step}:${env}:${dir}`;
+}
 
 /** A step button's value: flag, environment, target percentage, and the flag revision the card shows (a double click applies once). */
 export function stepValue(v: { key: string; env: string; to: number; rev: number }): string {
@@ -54,13 +59,13 @@ export function flagCard(flag: Flag, envs: readonly string[], last?: FlagHistory
       const up = ROLLOUT_STEPS.find((p) => p > now);
       const down = [...ROLLOUT_STEPS].reverse().find((p) => p < now);
       const buttons = [
-        ...(down !== undefined ? [{ to: down, label: down === 0 ? 'Off' : `↓ ${down}%` }] : []),
-        ...(up !== undefined ? [{ to: up, label: up === 100 ? 'On (100%)' : `↑ ${up}%` }] : []),
+        ...(down !== undefined ? [{ to: down, dir: 'down', label: down === 0 ? 'Off' : `↓ ${down}%` }] : []),
+        ...(up !== undefined ? [{ to: up, dir: 'up', label: up === 100 ? 'On (100%)' : `↑ ${up}%` }] : []),
       ];
       blocks.push({
         type: 'actions',
         block_id: `flag_env_${env}`,
-        elements: buttons.map((b) => ({ type: 'button' as const, action_id: FLAG_ACTIONS.step, text: { type: 'plain_text' as const, text: b.label }, value: stepValue({ key: flag.key, env, to: b.to, rev: flag.rev }) })),
+        elements: buttons.map((b) => ({ type: 'button' as const, action_id: stepActionId(env, b.dir as 'up' | 'down'), text: { type: 'plain_text' as const, text: b.label }, value: stepValue({ key: flag.key, env, to: b.to, rev: flag.rev }) })),
       });
     }
   }

@@ -16,7 +16,7 @@ export function registerFlagActions(app: App, deps: Deps): void {
   const envNames = () => deps.config.environments.map((e) => e.name);
 
   app.action(
-    FLAG_ACTIONS.step,
+    new RegExp(`^${FLAG_ACTIONS.step}:`),
     actionListener(deps, 'flag-step', async (args, { user, tell }) => {
       const step = args.action.type === 'button' ? parseStepValue(args.action.value) : undefined;
       if (!step) throw new UserInputError('That button does not say which flag to change. Run `/flag <key>` again.');
