@@ -1,7 +1,9 @@
 // /flag end to end through the real Bolt receiver: the grammar and its refusals (private, nothing changed),
 // permissions and their audit, the deployment log, the card's step buttons (a double click counts once), the
 // kill switch's modal and notice, sign-off of release flags in production, history, archive and cleanup.
+import { Queue } from 'bullmq';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { FLAG_CLEANUP_QUEUE, FLAG_CLEANUP_SCHEDULER } from '../../jobs/flag-cleanup.js';
 import { FLAG_ACTIONS, FLAG_KILL_REASON, FLAG_VIEWS, stepActionId, stepValue } from '../../blocks/flags.js';
 import { readAudit } from '../../src/deploys/deploy-store.js';
 import { eventually, type TestBot, useTestBot } from '../helpers/harness.js';
@@ -171,6 +173,12 @@ describe('archive, list and cleanup', () => {
     const stale = await bot.shipmate.deps.flags.staleFlags();
     expect(stale.map((s) => s.flag.key)).toContain('old_nav');
     expect(stale.map((s) => s.flag.key)).not.toContain('ranking');
+    // The weekly run is a BullMQ Job Scheduler; a run of its job lists the candidates in the deploy log.
+    const queue = new Queue(FLAG_CLEANUP_QUEUE, { connection: bot.shipmate.deps.redis, prefix: bot.prefix });
+    expect(await queue.getJobScheduler(FLAG_CLEANUP_SCHEDULER)).toMatchObject({ pattern: '0 9 * * 1', tz: 'UTC' });
+    await queue.add(FLAG_CLEANUP_SCHEDULER, {}, { jobId: 'run-now' });
+    await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => JSON.stringify(m.blocks ?? []).includes('`old_nav` (release')), 5_000, 'the removal candidates');
+    await queue.close();
     expect((await say('archive old_nav', 'U0BOB')).text).toContain('You may not archive');
     expect((await say('archive old_nav')).text).toContain('Archived `old_nav`');
     expect((await say('old_nav')).text).toContain('There is no flag `old_nav` (it was archived)');
