@@ -4,7 +4,7 @@
 import { Queue } from 'bullmq';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FLAG_CLEANUP_QUEUE, FLAG_CLEANUP_SCHEDULER } from '../../jobs/flag-cleanup.js';
-import { FLAG_ACTIONS, FLAG_KILL_REASON, FLAG_VIEWS, stepActionId, stepValue } from '../../blocks/flags.js';
+import { FLAG_ACTIONS, FLAG_CREATE_BLOCKS, FLAG_KILL_REASON, FLAG_VIEWS, stepActionId, stepValue } from '../../blocks/flags.js';
 import { readAudit } from '../../src/deploys/deploy-store.js';
 import { eventually, type TestBot, useTestBot } from '../helpers/harness.js';
 import { clickInReply } from '../helpers/interactions.js';
@@ -160,6 +160,37 @@ describe('the card and the kill switch', () => {
     expect((await say('kill payments prod', 'U0MALLORY')).text).toContain('You may not change `payments` in production');
     await new Promise((ok) => setTimeout(ok, 200));
     expect(bot.slack.callsTo('views.open').length).toBe(before);
+  });
+});
+
+describe('the create modal', () => {
+  it('opens on a bare `/flag create`, refuses a taken key inside the modal, creates the flag on a good one', async () => {
+    const before = bot.slack.callsTo('views.open').length;
+    expect((await say('create')).text).toContain('Opening the form');
+    const opened = await eventually(() => bot.slack.callsTo('views.open').slice(before).find((c) => (c.args.view as { callback_id?: string }).callback_id === FLAG_VIEWS.create), 5_000, 'the create modal');
+    const view = opened.args.view as { callback_id: string; private_metadata: string };
+    const values = (key: string) => ({
+      [FLAG_CREATE_BLOCKS.key]: { value: { type: 'plain_text_input', value: key } },
+      [FLAG_CREATE_BLOCKS.type]: { value: { type: 'static_select', selected_option: { value: 'experiment' } } },
+      [FLAG_CREATE_BLOCKS.description]: { value: { type: 'plain_text_input', value: 'Made in the modal' } },
+    });
+    await say('create taken_key experiment "Taken"');
+    const refused = await bot.submitView({ ...view, state: { values: values('taken_key') } }, 'U0BOB');
+    expect(refused.json).toMatchObject({ response_action: 'errors', errors: { [FLAG_CREATE_BLOCKS.key]: expect.stringContaining('exists already') } });
+    const made = await bot.submitView({ ...view, state: { values: values('modal_flag') } }, 'U0BOB');
+    expect(made.status).toBe(200);
+    expect(await flag('modal_flag')).toMatchObject({ owner: 'U0BOB', type: 'experiment', description: 'Made in the modal' });
+  });
+});
+
+describe('fault: Slack down', () => {
+  it('applies a change at once while Slack fails; its announcement arrives once Slack answers again', async () => {
+    await say('create slack_down experiment "Slack down"');
+    bot.slack.failNext('chat.postMessage', { status: 500 }, 4);
+    expect((await say('slack_down on staging')).text).toContain('off → *on*');
+    expect((await flag('slack_down'))?.envs.staging?.enabled).toBe(true);
+    await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => (m.text ?? '').includes('Flag slack_down in staging: off → on')), 15_000, 'the announcement after Slack came back');
+    expect(bot.slack.messages('C0DEPLOYLOG').filter((m) => (m.text ?? '').includes('Flag slack_down in staging'))).toHaveLength(1);
   });
 });
 
