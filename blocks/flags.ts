@@ -3,6 +3,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Flag, EnvFlagState } from '../src/flags/evaluation.js';
 import type { FlagHistoryEntry } from '../src/flags/flag-store.js';
+import { formatDistanceStrict } from 'date-fns';
 import { escapeMrkdwn, mention, slackDate, truncate } from './format.js';
 
 export const FLAG_ACTIONS = {
@@ -43,12 +44,12 @@ function percentOf(s: EnvFlagState | undefined): number {
 }
 
 /** `/flag <key>`: type, owner, age, last change, and per environment its state (with step buttons for boolean flags). */
-export function flagCard(flag: Flag, envs: readonly string[], last?: FlagHistoryEntry): { text: string; blocks: KnownBlock[] } {
+export function flagCard(flag: Flag, envs: readonly string[], now: number, last?: FlagHistoryEntry): { text: string; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(`Flag ${flag.key}`, 150) } },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `${escapeMrkdwn(flag.description)}\n*Type:* ${escapeMrkdwn(flag.type)} (${flag.valueType}) · *Owner:* ${mention(flag.owner)} · *Created:* ${slackDate(flag.createdAt)}${flag.archived ? ' · *archived*' : ''}` },
+      text: { type: 'mrkdwn', text: `${escapeMrkdwn(flag.description)}\n*Type:* ${escapeMrkdwn(flag.type)} (${flag.valueType}) · *Owner:* ${mention(flag.owner)} · *Age:* ${formatDistanceStrict(flag.createdAt, now)} (created ${slackDate(flag.createdAt)})${flag.archived ? ' · *archived*' : ''}` },
     },
   ];
   for (const env of envs) {

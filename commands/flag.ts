@@ -54,7 +54,7 @@ export function createFlagCommand(deps: Deps) {
         const [type = '', valueType] = third.split(':');
         if (valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(valueType)) throw new UserInputError(`\`${valueType.slice(0, 20)}\` is not a value type: use ${VALUE_TYPES.join(', ')}.`, USAGE);
         const flag = await deps.flags.create({ key: second, type, description: w[3] ?? '', user, valueType: valueType as ValueType | undefined });
-        return { reply: { ...flagCard(flag, envNames()), text: `Created flag \`${flag.key}\` (${flag.type}, ${flag.valueType}), off everywhere; you own it.` } };
+        return { reply: { ...flagCard(flag, envNames(), deps.now()), text: `Created flag \`${flag.key}\` (${flag.type}, ${flag.valueType}), off everywhere; you own it.` } };
       }
       case 'kill': {
         if (!second || !third || w.length > 4) throw new UserInputError('`/flag kill` needs a flag and an environment: `/flag kill <key> <env>`.', USAGE);
@@ -90,7 +90,7 @@ export function createFlagCommand(deps: Deps) {
     }
     // `/flag <key> …`
     const flag = await deps.flags.require(first);
-    if (w.length === 1) return { reply: flagCard(flag, envNames(), (await deps.flags.flags.history(flag.key, 1))[0]) };
+    if (w.length === 1) return { reply: flagCard(flag, envNames(), deps.now(), (await deps.flags.flags.history(flag.key, 1))[0]) };
     const verb = (second ?? '').toLowerCase();
     let change: FlagChange;
     let envWord: string | undefined;

@@ -26,7 +26,7 @@ export function registerFlagActions(app: App, deps: Deps): void {
         await tell(`:lock: Changing \`${step.key}\` in ${step.env} needs a sign-off; the request is posted. Nothing changed yet.`);
         return;
       }
-      const card = flagCard(out.applied, envNames(), (await deps.flags.flags.history(step.key, 1))[0]);
+      const card = flagCard(out.applied, envNames(), deps.now(), (await deps.flags.flags.history(step.key, 1))[0]);
       if (args.body.response_url) await args.respond({ replace_original: true, ...card });
       else await tell(`\`${step.key}\` in ${step.env}: ${out.before} → ${out.after}.`);
     }),
@@ -48,7 +48,7 @@ export function registerFlagActions(app: App, deps: Deps): void {
       const key = input(args, FLAG_CREATE_BLOCKS.key);
       try {
         const flag = await deps.flags.create({ key, type: input(args, FLAG_CREATE_BLOCKS.type), description: input(args, FLAG_CREATE_BLOCKS.description), user });
-        return { after: () => deps.delivery.send({ key: `flag:created:${flag.key}:${user}`, channel: user, ...flagCard(flag, envNames()), text: `Created flag \`${flag.key}\`, off everywhere; you own it.` }) };
+        return { after: () => deps.delivery.send({ key: `flag:created:${flag.key}:${user}`, channel: user, ...flagCard(flag, envNames(), deps.now()), text: `Created flag \`${flag.key}\`, off everywhere; you own it.` }) };
       } catch (err) {
         if (err instanceof UserInputError || (err as Error).name === 'ConflictError') return { errors: { [FLAG_CREATE_BLOCKS.key]: inlineError(err) } };
         throw err;
