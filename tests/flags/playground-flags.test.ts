@@ -1,4 +1,6 @@
 // The playground shows flags: /flag typed on the page changes what its Flags list (GET /api/flags) says.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlayground, type Playground } from '../../playground/start.js';
 import { parseConfig } from '../../src/core/config.js';
@@ -40,4 +42,19 @@ describe('playground flags', () => {
     }, 5_000, 'the flag at 25% in staging');
     expect(flags[0]).toMatchObject({ key: 'new_query_ui', type: 'experiment', states: [{ env: 'dev', state: 'off' }, { env: 'staging', state: '25%' }, { env: 'production', state: 'off' }] });
   });
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('shows them in the page’s sidebar, live', async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(pg.url);
+      const item = page.getByTestId('flag-new_query_ui');
+      await item.waitFor({ timeout: 10_000 });
+      expect(await item.textContent()).toContain('staging: 25%');
+      await api('/api/command', { user: pg.users[0]?.id, channel: 'C0RELEASES', text: '/flag new_query_ui on dev' });
+      await page.getByTestId('flag-new_query_ui').filter({ hasText: 'dev: on' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
+  }, 30_000);
 });
