@@ -4,6 +4,7 @@
 // deployment log as deploys (kind 'flag'). Evaluation itself is pure (evaluation.ts); the OFREP routes read
 // flags through snapshot(), which reloads only when a write moved the version counter.
 import { randomUUID } from 'node:crypto';
+import { distance } from 'fastest-levenshtein';
 import type { Redis } from 'ioredis';
 import type { Config, EnvironmentConfig } from '../core/config.js';
 import { roleLabel } from '../core/config.js';
@@ -76,8 +77,7 @@ export class FlagService {
   async require(key: string): Promise<Flag> {
     const flag = await this.flags.get(key);
     if (flag && !flag.archived) return flag;
-    const all = (await this.list()).map((f) => f.key);
-    const near = all.find((k) => k.startsWith(key.slice(0, 3)));
+    const near = (await this.list()).map((f) => ({ key: f.key, d: distance(f.key, key) })).filter((c) => c.d <= Math.max(2, Math.floor(key.length / 3))).sort((a, b) => a.d - b.d)[0]?.key;
     throw new UserInputError(`There is no flag \`${key.slice(0, 64)}\`${flag?.archived ? ' (it was archived)' : ''}.${near ? ` Did you mean \`${near}\`?` : ''} \`/flag list\` shows them all.`);
   }
 
@@ -135,7 +135,7 @@ export class FlagService {
    * since the card was drawn, so a double click applies once. Where the flag type needs a sign-off, the change
    * waits for one (returns `pending`).
    */
-  async change(input: { key: string; env: string; user: string; change: FlagChange; reason?: string; channel: string; expectRev?: number; kill?: boolean; signedOffBy?: string }): Promise<ChangeOutcome> {
+  async change(input: { key: string; env: string; user: string; change: FlagChange; reason?: string; channel: string; expectRev?: number; kill?: boolean; signedOffBy?: string; attempt?: number }): Promise<ChangeOutcome> {
     const flag = await this.require(input.key);
     const env = this.env(input.env);
     const allowed = await this.mayChange(flag, env.name, input.user);
@@ -162,12 +162,16 @@ export class FlagService {
     const before = describeState(flag, env.name);
     const updated: Flag = { ...flag, envs: { ...flag.envs, [env.name]: next }, rev: flag.rev + 1 };
     const after = describeState(updated, env.name);
+    // Asking for the state it is in (or Slack delivering the command again) changes, logs and announces nothing.
+    if (before === after && !input.kill) throw new ConflictError(`\`${flag.key}\` is already ${after} in ${env.name}; nothing changed.`);
     const entry: FlagHistoryEntry = { at: this.d.now(), user: input.user, action: input.kill ? 'kill' : input.signedOffBy ? 'signed-off' : 'change', env: env.name, before, after, ...(input.reason ? { reason: input.reason } : {}) };
     if (input.signedOffBy) entry.reason = `${input.reason ? `${input.reason}; ` : ''}signed off by <@${input.signedOffBy}>`;
     const result = await this.flags.write(flag.key, flag.rev, updated, entry);
     if (result === 'conflict') {
       if (input.expectRev !== undefined) throw new ConflictError(`\`${flag.key}\` changed at the same moment; nothing was changed by this click.`);
-      return this.change(input); // someone else wrote in between: apply to the newer flag
+      // Someone else wrote in between: apply to the newer flag (a few times; then say so).
+      if ((input.attempt ?? 0) >= 5) throw new ConflictError(`\`${flag.key}\` is being changed by others right now; nothing was changed — try again.`);
+      return this.change({ ...input, attempt: (input.attempt ?? 0) + 1 });
     }
     if (result !== 'ok') throw new ConflictError(`\`${flag.key}\` was archived at the same moment; nothing was changed.`);
     this.d.log.info({ flag: flag.key, env: env.name, before, after, user: input.user, kill: input.kill ?? false }, 'flag changed');

@@ -59,6 +59,17 @@ describe('/flag grammar', () => {
     expect(bot.slack.messages('C0DEPLOYLOG').filter((m) => (m.text ?? '').includes('max_rows'))).toEqual([]);
   });
 
+  it('suggests the nearest flag; the same change again (or a redelivered command) changes and announces nothing', async () => {
+    await say('create dark_mode experiment "Dark mode"');
+    expect((await say('dark_mod on dev')).text).toContain('There is no flag `dark_mod`. Did you mean `dark_mode`?');
+    expect((await say('dark_mode on dev')).text).toContain('off → *on*');
+    expect((await say('dark_mode on dev')).text).toContain('`dark_mode` is already on in dev; nothing changed.');
+    expect((await bot.shipmate.deps.flags.flags.history('dark_mode')).filter((h) => h.action === 'change')).toHaveLength(1);
+    await eventually(() => bot.slack.messages('C0DEPLOYLOG').find((m) => (m.text ?? '').includes('Flag dark_mode in dev')), 5_000, 'the announcement');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(bot.slack.messages('C0DEPLOYLOG').filter((m) => (m.text ?? '').includes('Flag dark_mode in dev'))).toHaveLength(1);
+  });
+
   it('sets typed values (number, JSON) checked against the flag type', async () => {
     await say('create limits config "Limits"');
     expect((await say('limits set {"rows": 500, "depth": 3} staging')).text).toContain('off → *on = {"rows":500,"depth":3}*');

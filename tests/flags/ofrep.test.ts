@@ -182,6 +182,9 @@ describe('fault: Redis restarted', () => {
     const downBulk = await post(BULK, { context: { targetingKey: 'u1' } });
     expect(downBulk.status).toBe(500);
     expect(conforms(BULK, downBulk.status, downBulk.text)).toEqual([]);
+    // A change typed in Slack meanwhile is refused at once, and nothing happens later.
+    const typed = await bot.command('/flag', 'max_rows set 1 production', 'U0ALICE');
+    expect(typed.json.text).toContain('can’t reach its database');
     await redis.start();
     const back = await eventually(async () => {
       const r = await post('/ofrep/v1/evaluate/flags/max_rows', { context: { targetingKey: 'u1' } });
