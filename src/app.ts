@@ -34,7 +34,7 @@ import { githubWebhookRoute } from './github/webhook.js';
 import { GithubRefResolver } from './github/github-resolver.js';
 import type { GithubClient } from './github/client.js';
 import { FlagService } from './flags/flag-service.js';
-import { ofrepRoutes, ofrepKeys } from './flags/ofrep.js';
+import { ofrepRoutes, ofrepKeys, ofrepKeyWarnings } from './flags/ofrep.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -134,6 +134,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const stepEnv = baseStepEnv(env, opts.config);
   const github = createGithubClient(opts.github ?? {}, typeof opts.config.repository === 'string' ? opts.config.repository : undefined, log);
   for (const warning of githubConfigWarnings(opts.config, opts.github ?? {}, github !== undefined)) log.warn({ feature: 'github' }, warning);
+  for (const warning of ofrepKeyWarnings(opts.config, env)) log.warn({ feature: 'flags' }, warning);
   // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
   const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers ?? githubResolvers(github), env });
   const build = (connection: Redis): Deps => {

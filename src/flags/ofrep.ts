@@ -20,6 +20,13 @@ export function ofrepKeys(config: Config, env: NodeJS.ProcessEnv): Map<string, s
   return keys;
 }
 
+/** One line per environment whose OFREP key is missing or too short (its services cannot read flags). */
+export function ofrepKeyWarnings(config: Config, env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(config.flags.apiKeys)
+    .filter(([, variable]) => (env[variable]?.length ?? 0) < 8)
+    .map(([envName, variable]) => `OFREP key for ${envName} is not set (${variable} is ${env[variable] ? 'shorter than 8 characters' : 'unset'}): its services cannot read flags`);
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The environment a request's key belongs to, compared in constant time; undefined when it has none or a wrong one. */

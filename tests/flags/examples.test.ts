@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../src/core/config.js';
+import { ofrepKeyWarnings, ofrepKeys } from '../../src/flags/ofrep.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,5 +42,15 @@ describe('flags config rules', () => {
     expect(bad('  types: { release: { value: float } }')).toContain('flags.types.release.value');
     expect(bad('  staleAfter: 500d')).toContain('flags.staleAfter');
     expect(parseConfig(base, 't.yml', {}).flags.types.release?.value).toBe('boolean');
+  });
+
+  it('reads OFREP keys from the variables it names, and warns about missing or short ones', () => {
+    const c = loadConfig(`${root}examples/sarvanom.yml`, {});
+    const env = { SARVANOM_OFREP_KEY_PROD: 'prod-key-123456789', SARVANOM_OFREP_KEY_DEV: 'abc12' };
+    expect([...ofrepKeys(c, env)]).toEqual([['prod-key-123456789', 'production']]);
+    const warnings = ofrepKeyWarnings(c, env);
+    expect(warnings).toHaveLength(2);
+    expect(warnings.join('\n')).toContain('OFREP key for development is not set (SARVANOM_OFREP_KEY_DEV is shorter than 8 characters)');
+    expect(warnings.join('\n')).not.toContain('abc12');
   });
 });
