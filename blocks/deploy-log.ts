@@ -17,6 +17,7 @@ export function logStatus(e: Pick<LogEntry, 'status' | 'kind'>): string {
  * *requested* by them — "Rejected · by @alex" read as if Alex had rejected it.
  */
 export function logPerson(e: Pick<LogEntry, 'durationMs' | 'kind'>): string {
+  if (e.kind === 'flag') return 'Changed by';
   if (e.durationMs === undefined) return 'Requested by';
   return e.kind === 'rollback' ? 'Rolled back by' : 'Deployed by';
 }

@@ -47,6 +47,14 @@ function envLine(config: Config, env: EnvironmentConfig): string {
   return `• *${env.name}*${env.aliases.length ? ` (${env.aliases.join(', ')})` : ''} — ${rules.join('; ')}`;
 }
 
+/** A `set` example for a value type the config has (a number, else a JSON object), none when all flags are boolean. */
+function valueExample(c: Config, env: string): Array<[string, string]> {
+  const types = Object.values(c.flags.types).map((t) => t.value);
+  if (types.includes('number')) return [[`/flag max_rows set 500 ${env}`, 'set a value, checked against the flag\'s value type']];
+  if (types.includes('json')) return [[`/flag limits set {"rows": 500} ${env}`, 'set a JSON value, checked against the flag\'s value type']];
+  return [];
+}
+
 export const COMMAND_HELP = {
   '/deploy': {
     hint: '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]',
@@ -89,6 +97,30 @@ export const COMMAND_HELP = {
     does: 'Lists every Shipmate command, what it does and who may use it.',
     who: () => 'everyone',
     examples: () => [['/shipmate', 'this list'], ['/shipmate deploy', 'how `/deploy` works, with examples']],
+  },
+  '/flag': {
+    hint: 'list [env] | <key> [on|off|25%|set <value> <env>] | create <key> <type> "<description>" | kill <key> <env> | archive|history <key>',
+    does: 'Feature flags: shows them, creates them, turns them on or off, rolls them out by percentage, sets values, kills them; every change audited and announced. Services read them over OFREP.',
+    who: (c) => {
+      const limited = Object.entries(c.flags.changers).filter(([, roles]) => roles.length);
+      if (!limited.length) return 'everyone';
+      return `${limited.map(([env, roles]) => `${env}: the flag's owner or the ${roles.map((r) => roleLabel(c, r)).join(' or ')} role`).join(' · ')} · elsewhere everyone`;
+    },
+    examples: (c) => {
+      const a = first(c)?.name ?? 'dev';
+      const z = last(c)?.name ?? 'prod';
+      const type = Object.keys(c.flags.types)[0] ?? 'release';
+      return [
+        ['/flag list', 'every flag and its state per environment'],
+        [`/flag create new_query_ui ${type} "New query UI"`, 'a new flag, off everywhere, owned by you'],
+        [`/flag new_query_ui on ${a}`, `turn it on in ${a}`],
+        [`/flag new_query_ui 25% ${z}`, `serve it to 25% of users in ${z} (sticky per user; those in at 10% stay in)`],
+        ...valueExample(c, z),
+        [`/flag kill search ${z}`, 'kill switch: off at once, asks why, tells the stakeholders'],
+        ['/flag history new_query_ui', 'every change: who, when, where, before → after, why'],
+      ];
+    },
+    more: (c) => [`*Types:* ${Object.entries(c.flags.types).map(([t, d]) => `${t} (${d.value}${d.signoff.length ? `; sign-off in ${d.signoff.join(', ')}` : ''})`).join(', ')}.`],
   },
 } satisfies Record<string, CommandHelp>;
 

@@ -20,6 +20,8 @@ export interface PlaygroundServerOptions {
   log: Logger;
   port: number;
   host: string;
+  /** The flags and their state per environment, for the page's Flags list (src/flags). */
+  flags?: () => Promise<unknown>;
 }
 
 export interface PlaygroundServer {
@@ -292,6 +294,7 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
         }
         if (url.pathname === '/healthz' || url.pathname === '/metrics') return passThrough(url.pathname, res);
         if (url.pathname === '/api/state') return sendJson(res, 200, state());
+        if (url.pathname === '/api/flags') return sendJson(res, 200, { ok: true, flags: (await opts.flags?.()) ?? [] });
         if (url.pathname === '/api/events') {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
           res.write(': connected\n\n');

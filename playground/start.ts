@@ -11,6 +11,7 @@ import { startPlaygroundServer } from './server.js';
 import { SlackBridge } from './slack-bridge.js';
 import { ensureDemoRepo } from './demo-repo.js';
 import { parseRepository } from '../src/versions/repository.js';
+import { describeState } from '../src/flags/evaluation.js';
 
 export interface PlaygroundOptions {
   config: Config;
@@ -87,7 +88,7 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
     const names = new Map(users.map((u) => [u.id, u.name]));
     const bridge = new SlackBridge({ botUrl: `${botOrigin}/slack/events`, signingSecret, standin, userName: (id) => names.get(id) ?? id.toLowerCase(), log });
     const host = opts.host ?? '127.0.0.1';
-    const server = await startPlaygroundServer({ standin, bridge, users, botOrigin, log, port: opts.port ?? 3000, host }).catch((err: NodeJS.ErrnoException) => {
+    const server = await startPlaygroundServer({ standin, bridge, users, botOrigin, log, port: opts.port ?? 3000, host, flags: () => playgroundFlags(shipmate) }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new Error(`Port ${opts.port ?? 3000} is in use: set PORT to another port for the playground.`) : err;
     });
     stops.push(() => server.close());
@@ -96,6 +97,12 @@ export async function createPlayground(opts: PlaygroundOptions): Promise<Playgro
     await stopAll();
     throw err;
   }
+}
+
+/** Each flag with its state in words per environment (the same words as /flag list). */
+async function playgroundFlags(shipmate: Shipmate): Promise<Array<{ key: string; type: string; states: Array<{ env: string; state: string }> }>> {
+  const envs = shipmate.deps.config.environments.map((e) => e.name);
+  return (await shipmate.deps.flags.list()).map((f) => ({ key: f.key, type: f.type, states: envs.map((env) => ({ env, state: describeState(f, env) })) }));
 }
 
 /** The address people should open: "localhost" for loopback or any-address binds. */

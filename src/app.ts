@@ -33,6 +33,8 @@ import { githubConfigWarnings } from './github/settings.js';
 import { githubWebhookRoute } from './github/webhook.js';
 import { GithubRefResolver } from './github/github-resolver.js';
 import type { GithubClient } from './github/client.js';
+import { FlagService } from './flags/flag-service.js';
+import { ofrepRoutes, ofrepKeys, ofrepKeyWarnings } from './flags/ofrep.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -97,7 +99,9 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const env = opts.env ?? process.env;
   const log = opts.log;
   // The one masker, applied where output leaves: the log stream, Slack's HTTP transport, the store's writes.
-  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken, opts.github?.token, opts.github?.webhookSecret]);
+  // OFREP API keys (one per environment, read from the variables flags.apiKeys names) are secrets like the rest.
+  const flagKeys = ofrepKeys(opts.config, env);
+  const mask = createMasker(opts.config.secrets, env, [opts.slack.botToken, opts.slack.signingSecret, opts.slack.appToken, opts.github?.token, opts.github?.webhookSecret, ...flagKeys.keys()]);
   addLogMasker(log, mask);
   const fetch = maskingFetch(mask, globalThis.fetch);
   // Two connections: workers, follow-ups and ops use the patient one (it waits out a Redis restart and
@@ -131,6 +135,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const stepEnv = baseStepEnv(env, opts.config);
   const github = createGithubClient(opts.github ?? {}, typeof opts.config.repository === 'string' ? opts.config.repository : undefined, log);
   for (const warning of githubConfigWarnings(opts.config, opts.github ?? {}, github !== undefined)) log.warn({ feature: 'github' }, warning);
+  for (const warning of ofrepKeyWarnings(opts.config, env)) log.warn({ feature: 'flags' }, warning);
   // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
   const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers ?? githubResolvers(github), env });
   const build = (connection: Redis): Deps => {
@@ -142,7 +147,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const notifier = new Notifier({ config: opts.config, delivery, followUps, store, link: (key) => messenger.link(key), redis: connection, prefix, log, now });
     const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
     const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions, github, githubDeployments };
-    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+    const flags = new FlagService({ config: opts.config, redis: connection, prefix, store, delivery, roles, log, now, mask });
+    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services), flags };
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
@@ -155,7 +161,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   const { queues } = deps;
   await queues.init();
 
-  const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret)];
+  // OFREP reads flags on the fail-fast connection: with Redis away a service gets an error answer at once.
+  const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret), ...(role === 'worker' ? [] : ofrepRoutes(requestDeps, flagKeys))];
   let app: InstanceType<typeof App> | undefined;
   let httpReceiver: InstanceType<typeof HTTPReceiver> | undefined;
   let plainServer: Server | undefined;

@@ -877,9 +877,23 @@ async function refresh() {
       if (!res.ok) throw new Error(`state: HTTP ${res.status}`);
       ui.data = await res.json();
       render();
+      void refreshFlags();
     } while (again);
   })().catch((err) => toast(`Could not load the playground state: ${err.message}`)).finally(() => (inflight = null));
   return inflight;
+}
+
+/** The Flags list in the sidebar: each flag and its state per environment (/flag changes show up live). */
+let flagsInflight = false;
+async function refreshFlags() {
+  // Never holds up the messages: one fetch at a time, a failure leaves the list as it was.
+  if (flagsInflight) return;
+  flagsInflight = true;
+  const res = await fetch('/api/flags', { cache: 'no-store' }).catch(() => null).finally(() => (flagsInflight = false));
+  if (!res?.ok) return;
+  const { flags } = await res.json();
+  $('flag-list').replaceChildren(...(flags.length ? flags.map((f) => h('li', { 'data-testid': `flag-${f.key}` },
+    h('code', {}, f.key), h('span', { class: 'roles' }, ` ${f.type} · ${f.states.map((s) => `${s.env}: ${s.state}`).join(' · ')}`))) : [h('li', { class: 'roles' }, 'none yet — try /flag create')]));
 }
 
 function connect() {

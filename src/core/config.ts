@@ -8,6 +8,7 @@ import { approvalsProblem, promotionCycle } from './config-rules.js';
 import { refProblem } from './refs.js';
 import { commitVariables, knownVariables, templateProblems } from './template.js';
 import { repositoryProblem } from '../versions/repository.js';
+import { VALUE_TYPES } from '../flags/evaluation.js';
 
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
 export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
@@ -330,6 +331,32 @@ const autoDeployRule = z.discriminatedUnion('on', [
   }),
 ]);
 
+// ── Feature flags (src/flags): types, who may change them where, sign-offs, OFREP keys, cleanup ──
+
+const flagTypeSchema = z.strictObject({
+  /** The value a flag of this type serves: boolean (on/off and percentages), string, number or json (an object). */
+  value: z.enum(VALUE_TYPES).default('boolean'),
+  description: z.string().max(200).optional(),
+  /** Environments where a change to a flag of this type needs a sign-off from the environment's approvals.roles. */
+  signoff: z.array(identifier).default([]),
+});
+
+const flagsSchema = z.strictObject({
+  /** Flag types (SarvanOM: release, experiment, kill switch, configuration). */
+  types: z.record(identifier, flagTypeSchema).default({ release: { value: 'boolean', signoff: [] }, experiment: { value: 'boolean', signoff: [] }, 'kill-switch': { value: 'boolean', signoff: [] }, config: { value: 'json', signoff: [] } }),
+  /** Per environment, the roles that may change flags there besides the flag's owner; an environment not listed: anyone. */
+  changers: z.record(identifier, z.array(identifier)).default({}),
+  /** Per environment, the name of the environment variable holding the OFREP API key services of that environment use. */
+  apiKeys: z.record(identifier, envName).default({}),
+  /** Flags fully on in every environment for longer than this are listed weekly as removal candidates. */
+  staleAfter: durationWithin(SECOND, 400 * DAY).default(30 * DAY),
+  /** When the removal candidates are listed (cron, UTC). */
+  cleanupCron: z.string().min(9).max(100).default('0 9 * * 1'),
+  /** Where the weekly list goes (default channels.deployLog). */
+  cleanupChannel: slackChannelId.optional(),
+});
+export type FlagsConfig = z.infer<typeof flagsSchema>;
+
 export const configSchema = z
   .strictObject({
     /** The repository deploys come from (see repositorySchema); environments may name their own. */
@@ -345,6 +372,8 @@ export const configSchema = z
     environments: z.array(environmentSchema).min(1),
     /** GitHub webhooks that start deploys; the team is told in `channel` (default: channels.deployLog). */
     autoDeploy: z.array(autoDeployRule).default([]),
+    /** Feature flags (src/flags); the defaults give the four seed types and let anyone change anything. */
+    flags: flagsSchema.default(() => flagsSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     config.autoDeploy.forEach((rule, i) => {
@@ -355,6 +384,24 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['autoDeploy', i, 'channel'], message: 'say where the team is told: set channel here or channels.deployLog' });
       }
     });
+    // Flags: every environment and role named exists; a sign-off needs the environment's approvals.
+    const hasEnv = (name: string) => config.environments.some((e) => e.name === name);
+    for (const [env, roles] of Object.entries(config.flags.changers)) {
+      if (!hasEnv(env)) ctx.addIssue({ code: 'custom', path: ['flags', 'changers', env], message: `environment "${env}" is not defined` });
+      roles.forEach((r, k) => {
+        if (!Object.hasOwn(config.roles, r)) ctx.addIssue({ code: 'custom', path: ['flags', 'changers', env, k], message: `role "${r}" is not defined under roles` });
+      });
+    }
+    for (const env of Object.keys(config.flags.apiKeys)) {
+      if (!hasEnv(env)) ctx.addIssue({ code: 'custom', path: ['flags', 'apiKeys', env], message: `environment "${env}" is not defined` });
+    }
+    for (const [type, t] of Object.entries(config.flags.types)) {
+      t.signoff.forEach((env, k) => {
+        const e = config.environments.find((x) => x.name === env);
+        if (!e) ctx.addIssue({ code: 'custom', path: ['flags', 'types', type, 'signoff', k], message: `environment "${env}" is not defined` });
+        else if (!e.approvals) ctx.addIssue({ code: 'custom', path: ['flags', 'types', type, 'signoff', k], message: `environment "${env}" has no approvals: say who signs off there (approvals.roles)` });
+      });
+    }
     const seen = new Map<string, string>();
     config.environments.forEach((env, i) => {
       for (const [j, name] of [env.name, ...env.aliases].entries()) {

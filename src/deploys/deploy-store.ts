@@ -125,8 +125,8 @@ export interface LogEntry extends CommitFields {
   at: number;
   durationMs?: number;
   notes: string[];
-  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded". */
-  kind?: ChangeKind;
+  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded"; 'flag': a feature-flag change (src/flags). */
+  kind?: ChangeKind | 'flag';
 }
 
 /**

@@ -12,6 +12,7 @@ import { registerGateActions } from './gates.js';
 import { payloadGuard } from './guard.js';
 import { registerRollbackActions } from './rollback.js';
 import { createLockWatchAction } from './lock-watch.js';
+import { registerFlagActions } from './flags.js';
 
 export function registerActions(app: App, deps: Deps): void {
   // Global middleware runs before every listener (slash commands included), whatever the registration order.
@@ -22,5 +23,6 @@ export function registerActions(app: App, deps: Deps): void {
   registerRollbackActions(app, deps);
   app.action(ACTIONS.lockWatch, createLockWatchAction(deps));
   registerCanaryActions(app, deps);
+  registerFlagActions(app, deps);
   registerHome(app, deps);
 }

@@ -1,0 +1,246 @@
+// Feature flags as changes like any other: who may change what where (config `flags.changers`, the flag's
+// owner always), a sign-off where the flag type asks for one (the environment's approvals.roles, never the
+// requester), every change and refusal audited, announced through the delivery path, and written to the same
+// deployment log as deploys (kind 'flag'). Evaluation itself is pure (evaluation.ts); the OFREP routes read
+// flags through snapshot(), which reloads only when a write moved the version counter.
+import { randomUUID } from 'node:crypto';
+import { distance } from 'fastest-levenshtein';
+import type { Redis } from 'ioredis';
+import type { Config, EnvironmentConfig } from '../core/config.js';
+import { roleLabel } from '../core/config.js';
+import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { DeployStore } from '../deploys/deploy-store.js';
+import { requireEnvironment } from '../deploys/environments.js';
+import type { RoleDirectory } from '../gates/roles.js';
+import type { Delivery } from '../notify/delivery.js';
+import { flagChangeMessage, flagKillNotice, flagSignoffRequest } from '../../blocks/flags.js';
+import { FLAG_KEY, defaultFor, describeState, fullyOn, parseValue, type EnvFlagState, type Flag, type ValueType } from './evaluation.js';
+import { FlagStore, type FlagHistoryEntry } from './flag-store.js';
+
+export type FlagChange = { kind: 'on' } | { kind: 'off' } | { kind: 'percent'; percentage: number } | { kind: 'set'; text: string };
+
+export interface FlagServiceDeps {
+  config: Config;
+  redis: Redis;
+  prefix: string;
+  store: DeployStore;
+  delivery: Delivery;
+  roles: RoleDirectory;
+  log: Logger;
+  now: () => number;
+  mask?: (t: string) => string;
+}
+
+/** A change waiting for its sign-off. */
+export interface PendingFlagChange {
+  id: string;
+  key: string;
+  env: string;
+  change: FlagChange;
+  requestedBy: string;
+  reason?: string;
+  channel: string;
+  rev: number;
+}
+
+export type ChangeOutcome = { applied: Flag; before: string; after: string } | { pending: PendingFlagChange };
+
+const USAGE = 'Usage: `/flag <key> on|off|25%|set <value> <env>` — `/flag help` for more.';
+
+export class FlagService {
+  readonly flags: FlagStore;
+  private cache?: { version: string; byKey: Map<string, Flag>; at: number };
+
+  constructor(private readonly d: FlagServiceDeps) {
+    this.flags = new FlagStore(d.redis, d.prefix, d.mask);
+  }
+
+  private get cfg() {
+    return this.d.config.flags;
+  }
+
+  /** Every flag by key, current as of this call: one GET when nothing changed, a reload when something did. */
+  async snapshot(): Promise<{ version: string; byKey: Map<string, Flag> }> {
+    const version = await this.flags.version();
+    if (this.cache?.version === version) return this.cache;
+    const snap = await this.flags.snapshot();
+    this.cache = { version: snap.version, byKey: new Map(snap.flags.map((f) => [f.key, f])), at: this.d.now() };
+    return this.cache;
+  }
+
+  async list(): Promise<Flag[]> {
+    return (await this.flags.all()).filter((f) => !f.archived);
+  }
+
+  /** The flag a command names, or a clear refusal that names the nearest existing one. */
+  async require(key: string): Promise<Flag> {
+    const flag = await this.flags.get(key);
+    if (flag && !flag.archived) return flag;
+    const near = (await this.list()).map((f) => ({ key: f.key, d: distance(f.key, key) })).filter((c) => c.d <= Math.max(2, Math.floor(key.length / 3))).sort((a, b) => a.d - b.d)[0]?.key;
+    throw new UserInputError(`There is no flag \`${key.slice(0, 64)}\`${flag?.archived ? ' (it was archived)' : ''}.${near ? ` Did you mean \`${near}\`?` : ''} \`/flag list\` shows them all.`);
+  }
+
+  async create(input: { key: string; type: string; description: string; user: string; valueType?: ValueType }): Promise<Flag> {
+    if (!FLAG_KEY.test(input.key)) throw new UserInputError(`\`${input.key.slice(0, 64)}\` is not a flag key: start with a letter; letters, digits, _ . - (at most 64).`, 'Usage: `/flag create <key> <type> "<description>"`');
+    const type = Object.hasOwn(this.cfg.types, input.type) ? this.cfg.types[input.type] : undefined;
+    if (!type) throw new UserInputError(`There is no flag type \`${input.type.slice(0, 40)}\`. Types: ${Object.keys(this.cfg.types).join(', ')}.`, 'Usage: `/flag create <key> <type> "<description>"`');
+    if (!input.description.trim()) throw new UserInputError('Say what the flag is for: `/flag create <key> <type> "<description>"`.');
+    const valueType = input.valueType ?? type.value;
+    const flag: Flag = { key: input.key, type: input.type, valueType, description: input.description.trim().slice(0, 300), owner: input.user, createdAt: this.d.now(), defaultValue: defaultFor(valueType), envs: {}, rev: 1 };
+    const result = await this.flags.write(flag.key, 0, flag, { at: this.d.now(), user: input.user, action: 'create', after: `${input.type} (${valueType})`, reason: flag.description });
+    if (result === 'exists') {
+      const existing = await this.flags.get(flag.key);
+      throw new ConflictError(`A flag \`${flag.key}\` exists already${existing?.archived ? ' (archived)' : ''}; \`/flag ${flag.key}\` shows it.`);
+    }
+    this.d.log.info({ flag: flag.key, type: flag.type, user: input.user }, 'flag created');
+    return flag;
+  }
+
+  /** Who may change a flag in an environment: its owner, or a holder of the environment's changer roles (anyone where none are set). */
+  async mayChange(flag: Flag, env: string, user: string): Promise<{ ok: true } | { ok: false; why: string }> {
+    if (flag.owner === user) return { ok: true };
+    const roles = Object.hasOwn(this.cfg.changers, env) ? (this.cfg.changers[env] ?? []) : [];
+    if (roles.length === 0 || (await this.d.roles.hasAnyRole(user, roles))) return { ok: true };
+    return { ok: false, why: `In ${env}, flags are changed by their owner (<@${flag.owner}>) or the ${roles.map((r) => roleLabel(this.d.config, r)).join(' or ')} role.` };
+  }
+
+  private env(name: string): EnvironmentConfig {
+    return requireEnvironment(this.d.config, name, USAGE);
+  }
+
+  /** Checks a change against the flag's value type; returns the new environment state. */
+  private nextState(flag: Flag, change: FlagChange, user: string, current: EnvFlagState | undefined): EnvFlagState {
+    const base = { changedAt: this.d.now(), changedBy: user };
+    switch (change.kind) {
+      case 'on':
+        return { ...base, enabled: true, ...(flag.valueType === 'boolean' ? { percentage: 100 } : { value: current?.value ?? flag.defaultValue }) };
+      case 'off':
+        return { ...base, enabled: false, ...(current?.value !== undefined ? { value: current.value } : {}) };
+      case 'percent':
+        if (flag.valueType !== 'boolean') throw new UserInputError(`\`${flag.key}\` serves a ${flag.valueType}, so it has no percentage rollout; use \`/flag ${flag.key} set <value> <env>\`.`);
+        if (!Number.isFinite(change.percentage) || change.percentage < 0 || change.percentage > 100) throw new UserInputError(`${change.percentage}% is not a percentage: use 0–100, e.g. 25%.`, USAGE);
+        return { ...base, enabled: change.percentage > 0, percentage: change.percentage };
+      case 'set': {
+        const parsed = parseValue(flag.valueType, change.text);
+        if ('problem' in parsed) throw new UserInputError(`\`${flag.key}\` is a ${flag.valueType} flag: ${parsed.problem}.`, USAGE);
+        if (flag.valueType === 'boolean') return { ...base, enabled: parsed.value === true, percentage: 100 };
+        return { ...base, enabled: true, value: parsed.value };
+      }
+    }
+  }
+
+  /**
+   * Changes one environment's state of a flag. `expectRev` (buttons) refuses the change when the flag changed
+   * since the card was drawn, so a double click applies once. Where the flag type needs a sign-off, the change
+   * waits for one (returns `pending`).
+   */
+  async change(input: { key: string; env: string; user: string; change: FlagChange; reason?: string; channel: string; expectRev?: number; kill?: boolean; signedOffBy?: string; attempt?: number }): Promise<ChangeOutcome> {
+    const flag = await this.require(input.key);
+    const env = this.env(input.env);
+    const allowed = await this.mayChange(flag, env.name, input.user);
+    if (!allowed.ok) {
+      await this.flags.write(flag.key, flag.rev, undefined, { at: this.d.now(), user: input.user, action: 'refused', env: env.name, after: changeWords(input.change), reason: allowed.why });
+      throw new NotAuthorizedError(`You may not change \`${flag.key}\` in ${env.name}. ${allowed.why}`);
+    }
+    if (input.expectRev !== undefined && input.expectRev !== flag.rev) {
+      throw new ConflictError(`\`${flag.key}\` changed since this card was shown (it is ${describeState(flag, env.name)} in ${env.name} now); nothing was changed.`);
+    }
+    const next = this.nextState(flag, input.change, input.user, flag.envs[env.name]);
+    if (input.kill) next.killed = { by: input.user, at: this.d.now(), reason: input.reason ?? '' };
+    const needsSignoff = !input.kill && !input.signedOffBy && (this.cfg.types[flag.type]?.signoff ?? []).includes(env.name);
+    if (needsSignoff) {
+      const pending: PendingFlagChange = { id: randomUUID(), key: flag.key, env: env.name, change: input.change, requestedBy: input.user, reason: input.reason, channel: input.channel, rev: flag.rev };
+      await this.flags.putPending(pending.id, pending);
+      await this.flags.write(flag.key, flag.rev, undefined, { at: this.d.now(), user: input.user, action: 'signoff-requested', env: env.name, before: describeState(flag, env.name), after: changeWords(input.change) });
+      const roles = env.approvals?.roles ?? [];
+      for (const channel of this.channelsFor(env, input.channel)) {
+        await this.d.delivery.send({ key: `flag:signoff:${pending.id}:${channel}`, channel, ...flagSignoffRequest(pending, flag, roles.map((r) => roleLabel(this.d.config, r))) });
+      }
+      return { pending };
+    }
+    const before = describeState(flag, env.name);
+    const updated: Flag = { ...flag, envs: { ...flag.envs, [env.name]: next }, rev: flag.rev + 1 };
+    const after = describeState(updated, env.name);
+    // Asking for the state it is in (or Slack delivering the command again) changes, logs and announces nothing.
+    if (before === after && !input.kill) throw new ConflictError(`\`${flag.key}\` is already ${after} in ${env.name}; nothing changed.`);
+    const entry: FlagHistoryEntry = { at: this.d.now(), user: input.user, action: input.kill ? 'kill' : input.signedOffBy ? 'signed-off' : 'change', env: env.name, before, after, ...(input.reason ? { reason: input.reason } : {}) };
+    if (input.signedOffBy) entry.reason = `${input.reason ? `${input.reason}; ` : ''}signed off by <@${input.signedOffBy}>`;
+    const result = await this.flags.write(flag.key, flag.rev, updated, entry);
+    if (result === 'conflict') {
+      if (input.expectRev !== undefined) throw new ConflictError(`\`${flag.key}\` changed at the same moment; nothing was changed by this click.`);
+      // Someone else wrote in between: apply to the newer flag (a few times; then say so).
+      if ((input.attempt ?? 0) >= 5) throw new ConflictError(`\`${flag.key}\` is being changed by others right now; nothing was changed — try again.`);
+      return this.change({ ...input, attempt: (input.attempt ?? 0) + 1 });
+    }
+    if (result !== 'ok') throw new ConflictError(`\`${flag.key}\` was archived at the same moment; nothing was changed.`);
+    this.d.log.info({ flag: flag.key, env: env.name, before, after, user: input.user, kill: input.kill ?? false }, 'flag changed');
+    await this.announce(updated, env, entry, input.channel);
+    return { applied: updated, before, after };
+  }
+
+  /** A sign-off click: an approver of the environment (not the requester) applies the waiting change, once. */
+  async signOff(id: string, user: string): Promise<ChangeOutcome> {
+    const pending = await this.flags.peekPending<PendingFlagChange>(id);
+    if (!pending) throw new ConflictError('This flag change was signed off already, or has expired; nothing more was changed.');
+    const env = this.env(pending.env);
+    const roles = env.approvals?.roles ?? [];
+    if (user === pending.requestedBy) throw new NotAuthorizedError('You asked for this change, so someone else signs it off.');
+    if (!(await this.d.roles.hasAnyRole(user, roles))) {
+      await this.flags.write(pending.key, 0, undefined, { at: this.d.now(), user, action: 'refused', env: env.name, after: changeWords(pending.change), reason: 'sign-off without an approver role' });
+      throw new NotAuthorizedError(`Signing off flag changes in ${env.name} needs the ${roles.map((r) => roleLabel(this.d.config, r)).join(' or ')} role.`);
+    }
+    if (!(await this.flags.takePending(id))) throw new ConflictError('This flag change was signed off already; nothing more was changed.');
+    return this.change({ key: pending.key, env: pending.env, user: pending.requestedBy, change: pending.change, reason: pending.reason, channel: pending.channel, signedOffBy: user });
+  }
+
+  async archive(key: string, user: string): Promise<Flag> {
+    const flag = await this.require(key);
+    for (const env of this.d.config.environments) {
+      const allowed = await this.mayChange(flag, env.name, user);
+      if (!allowed.ok) {
+        await this.flags.write(flag.key, flag.rev, undefined, { at: this.d.now(), user, action: 'refused', env: env.name, after: 'archived', reason: allowed.why });
+        throw new NotAuthorizedError(`You may not archive \`${flag.key}\`: it is served in ${env.name}. ${allowed.why}`);
+      }
+    }
+    const updated: Flag = { ...flag, archived: true, rev: flag.rev + 1 };
+    const result = await this.flags.write(flag.key, flag.rev, updated, { at: this.d.now(), user, action: 'archive', before: 'active', after: 'archived' });
+    if (result !== 'ok') throw new ConflictError(`\`${flag.key}\` changed at the same moment; try again.`);
+    return updated;
+  }
+
+  /** Flags fully on in every environment since longer than `flags.staleAfter`: candidates for removal from the code. */
+  async staleFlags(): Promise<Array<{ flag: Flag; since: number }>> {
+    const now = this.d.now();
+    const out: Array<{ flag: Flag; since: number }> = [];
+    for (const flag of await this.list()) {
+      const envs = this.d.config.environments.map((e) => e.name);
+      if (!envs.every((e) => fullyOn(flag, e))) continue;
+      const since = Math.max(...envs.map((e) => flag.envs[e]?.changedAt ?? now));
+      if (now - since >= this.cfg.staleAfter) out.push({ flag, since });
+    }
+    return out;
+  }
+
+  /** Where a change in an environment is told: its stakeholder channels and the deploy log; else where it was typed. */
+  private channelsFor(env: EnvironmentConfig, typedIn: string): string[] {
+    const channels = [...env.channels.stakeholders, ...(this.d.config.channels.deployLog ? [this.d.config.channels.deployLog] : [])];
+    return channels.length ? [...new Set(channels)] : [typedIn];
+  }
+
+  /** The change in the environment's channels, the kill notice to its stakeholders, and the deployment-log entry. */
+  private async announce(flag: Flag, env: EnvironmentConfig, entry: FlagHistoryEntry, typedIn: string): Promise<void> {
+    const message = entry.action === 'kill' ? flagKillNotice(flag, env.name, entry) : flagChangeMessage(flag, env.name, entry);
+    await Promise.all(this.channelsFor(env, typedIn).map((channel) => this.d.delivery.send({ key: `flag:${flag.key}:${flag.rev}:${channel}`, channel, ...message })));
+    await this.d.store.appendLog({
+      deployId: `flag-${flag.key}-${flag.rev}`, kind: 'flag', env: env.name, version: `flag ${flag.key}`, ref: flag.key, deployedBy: entry.user, status: 'succeeded', at: entry.at,
+      notes: [`${entry.before ?? '—'} → ${entry.after ?? '—'}${entry.reason ? ` (${entry.reason})` : ''}`],
+    });
+  }
+}
+
+/** "on", "off", "25%", "= 500": what a change asks for, in the audit trail. */
+export function changeWords(change: FlagChange): string {
+  return change.kind === 'percent' ? `${change.percentage}%` : change.kind === 'set' ? `= ${change.text.slice(0, 200)}` : change.kind;
+}
+

@@ -1,0 +1,117 @@
+// Flags in Redis: one hash of JSON documents (field = flag key), a version counter bumped by every write (the
+// OFREP routes reload their snapshot when it moves), a history list per flag, and the shared audit stream.
+// Every write is one Lua script: the revision check, the write, the version bump, the history entry and the
+// audit entry happen together or not at all, so two clicks on the same card can never both apply.
+import type { Redis } from 'ioredis';
+import { maskDeep, type Masker } from '../core/mask.js';
+import type { Flag } from './evaluation.js';
+
+/** One line of a flag's history (and of the audit stream): who, when, where, before → after, why. */
+export interface FlagHistoryEntry {
+  at: number;
+  user: string;
+  action: 'create' | 'change' | 'kill' | 'archive' | 'refused' | 'signoff-requested' | 'signed-off';
+  env?: string;
+  before?: string;
+  after?: string;
+  reason?: string;
+}
+
+/**
+ * KEYS: flags hash, version counter, history list, audit stream. ARGV: flag key, expected rev ('0' = must not
+ * exist), new JSON ('' = write nothing: a refusal only records history/audit), history JSON, audit fields JSON.
+ * Returns 1 written, 0 revision conflict, -1 missing, -2 exists already.
+ */
+const WRITE = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[3] ~= '' then
+  if ARGV[2] == '0' then
+    if cur then return -2 end
+  else
+    if not cur then return -1 end
+    if tostring(cjson.decode(cur)['rev']) ~= ARGV[2] then return 0 end
+  end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('INCR', KEYS[2])
+end
+redis.call('LPUSH', KEYS[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], 0, 499)
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', unpack(cjson.decode(ARGV[5])))
+return 1`;
+
+export type WriteResult = 'ok' | 'conflict' | 'missing' | 'exists';
+
+export class FlagStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly mask: Masker = (t) => t,
+  ) {}
+
+  private k(...parts: string[]): string {
+    return [this.prefix, 'flags', ...parts].join(':');
+  }
+
+  async get(key: string): Promise<Flag | undefined> {
+    const raw = await this.redis.hget(this.k('all'), key);
+    return raw ? (JSON.parse(raw) as Flag) : undefined;
+  }
+
+  async all(): Promise<Flag[]> {
+    const raws = await this.redis.hgetall(this.k('all'));
+    return Object.values(raws).map((r) => JSON.parse(r) as Flag).sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** The write counter: unchanged means no flag changed since it was read. */
+  async version(): Promise<string> {
+    return (await this.redis.get(this.k('ver'))) ?? '0';
+  }
+
+  /** The counter and every flag, read together (MULTI), for a consistent snapshot. */
+  async snapshot(): Promise<{ version: string; flags: Flag[] }> {
+    const res = await this.redis.multi().get(this.k('ver')).hgetall(this.k('all')).exec();
+    if (!res) throw new Error('flag snapshot transaction aborted');
+    const [[e1, ver], [e2, raws]] = res as [[Error | null, string | null], [Error | null, Record<string, string>]];
+    if (e1 ?? e2) throw (e1 ?? e2) as Error;
+    return { version: ver ?? '0', flags: Object.values(raws).map((r) => JSON.parse(r) as Flag) };
+  }
+
+  /**
+   * Writes `next` if the stored flag still has revision `expectedRev` (0: only if there is none), with its
+   * history and audit entry; with `next` undefined, records only the entry (a refusal).
+   */
+  async write(key: string, expectedRev: number, next: Flag | undefined, entry: FlagHistoryEntry): Promise<WriteResult> {
+    const masked = maskDeep(entry, this.mask);
+    const fields = Object.entries({ action: `flag.${entry.action}`, user: entry.user, env: entry.env, detail: detailOf(key, masked), at: String(entry.at) })
+      .flatMap(([f, v]) => (v === undefined ? [] : [f, v]));
+    const ok = (await this.redis.eval(
+      WRITE, 4, this.k('all'), this.k('ver'), this.k('history', key), `${this.prefix}:audit`,
+      key, String(expectedRev), next ? JSON.stringify(maskDeep(next, this.mask)) : '', JSON.stringify(masked), JSON.stringify(fields),
+    )) as number;
+    return ok === 1 ? 'ok' : ok === 0 ? 'conflict' : ok === -1 ? 'missing' : 'exists';
+  }
+
+  async history(key: string, count = 20): Promise<FlagHistoryEntry[]> {
+    return (await this.redis.lrange(this.k('history', key), 0, count - 1)).map((r) => JSON.parse(r) as FlagHistoryEntry);
+  }
+
+  /** A change waiting for a sign-off, by id; kept a day. */
+  async putPending(id: string, value: unknown): Promise<void> {
+    await this.redis.set(this.k('pending', id), JSON.stringify(value), 'EX', 86_400);
+  }
+
+  /** Takes a pending change once (GETDEL): a second approval click finds nothing. */
+  async takePending<T>(id: string): Promise<T | undefined> {
+    const raw = await this.redis.getdel(this.k('pending', id));
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
+  async peekPending<T>(id: string): Promise<T | undefined> {
+    const raw = await this.redis.get(this.k('pending', id));
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+}
+
+function detailOf(key: string, e: FlagHistoryEntry): string {
+  return `${key}${e.before !== undefined || e.after !== undefined ? `: ${e.before ?? '—'} -> ${e.after ?? '—'}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
+}
