@@ -6,6 +6,8 @@ import { createDeployCommand } from './deploy.js';
 import { createDeploysCommand } from './deploys.js';
 import { createRollbackCommand } from './rollback.js';
 import { createShipmateCommand } from './shipmate.js';
+import { createReleaseCommand } from './release.js';
+import { createHotfixCommand } from './hotfix.js';
 import type { SlashCommand } from './help.js';
 
 const COMMANDS = {
@@ -13,6 +15,8 @@ const COMMANDS = {
   '/deploys': createDeploysCommand,
   '/rollback': createRollbackCommand,
   '/shipmate': createShipmateCommand,
+  '/release': createReleaseCommand,
+  '/hotfix': createHotfixCommand,
 } as const satisfies Record<SlashCommand, unknown>; // every command has its help text, and the reverse
 
 export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;

@@ -33,6 +33,7 @@ import { githubConfigWarnings } from './github/settings.js';
 import { githubWebhookRoute } from './github/webhook.js';
 import { GithubRefResolver } from './github/github-resolver.js';
 import type { GithubClient } from './github/client.js';
+import { ReleaseService } from './releases/release-service.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -141,7 +142,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const notifier = new Notifier({ config: opts.config, delivery, followUps, store, link: (key) => messenger.link(key), redis: connection, prefix, log, now });
     const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
     const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions, github, githubDeployments };
-    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+    const d = { ...services, mask, deploys: new DeployService(services), gates: new GateService(services) };
+    return { ...d, releases: new ReleaseService({ ...d, roles }) };
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
@@ -227,7 +229,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       if (workers) await workers.close();
       await queues.close();
       await deps.notifier.close();
-      if (requestDeps !== deps) await Promise.all([requestDeps.queues.close(), requestDeps.notifier.close()]);
+      await deps.releases.close();
+      if (requestDeps !== deps) await Promise.all([requestDeps.queues.close(), requestDeps.notifier.close(), requestDeps.releases.close()]);
       await redis.quit().catch(() => undefined);
       await requestRedis?.quit().catch(() => undefined);
     },

@@ -15,6 +15,7 @@ import type { StatusMessenger } from './slack/status-message.js';
 import type { Delivery } from './notify/delivery.js';
 import type { Notifier } from './notify/notifier.js';
 import type { Versions } from './versions/versions.js';
+import type { ReleaseService } from './releases/release-service.js';
 
 export interface Deps {
   config: Config;
@@ -43,6 +44,8 @@ export interface Deps {
   github?: GithubClient;
   /** Keeps GitHub Deployments in step with deploys (no-op for environments without githubDeployment). */
   githubDeployments: GithubDeployments;
+  /** /release and /hotfix (src/releases/release-service.ts). */
+  releases: ReleaseService;
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */

@@ -7,6 +7,7 @@ import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
+import { envForKind } from '../releases/kinds.js';
 import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
 
 export interface DeployRequest {
@@ -26,6 +27,8 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** `--quiet` / `--notify #channel` (src/notify). */
   notify?: { quiet?: boolean; channels?: string[] };
+  /** From /release, /hotfix or `--kind`: the release kind's approvals and checklist replace the environment's (src/releases/kinds.ts). */
+  release?: DeployRecord['release'];
 }
 
 export type RequestOutcome =
@@ -133,7 +136,8 @@ export class DeployService {
     const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
     req.signal?.throwIfAborted();
     const at = this.d.now();
-    const gated = hasGates(req.env) && req.rollbackFrom === undefined;
+    const gateEnv = envForKind(this.d.config, req.env, req.release?.kind);
+    const gated = hasGates(gateEnv) && req.rollbackFrom === undefined;
     const rollback = req.rollbackFrom !== undefined;
     const result = await this.d.store.createOnce({
       env: req.env.name,
@@ -146,8 +150,9 @@ export class DeployService {
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,
-      gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
+      gates: gated ? initialGates(gateEnv, { sensitive: req.sensitive }) : undefined,
       ...(req.notify ? { notify: req.notify } : {}),
+      ...(req.release ? { release: req.release } : {}),
       steps: req.env.steps.map((s) => ({ name: s.name, kind: 'run' in s ? 'run' : 'workflow' in s ? 'github-workflow' : 'http', status: 'pending' })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
@@ -166,7 +171,7 @@ export class DeployService {
     const record = result.created;
     try {
       if (gated) {
-        if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
+        if (gateEnv.checklist.some((section) => section.items.some((it) => it.check))) {
           await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: record.id }, 0, `${record.id}-first`);
         }
       } else {
