@@ -33,7 +33,12 @@ async function dryRun(deps: Deps, word: string): Promise<string> {
   const from = latestRelease(tags, cfg.tagPrefix);
   const range = await host.range(from?.tag.sha, base);
   const notes = draftNotes(range.commits, range.added, new RegExp(cfg.migrations));
-  const next = nextVersion(latestTag(tags, cfg.tagPrefix)?.version, request, isBreaking(notes));
+  let next;
+  try {
+    next = nextVersion(latestTag(tags, cfg.tagPrefix)?.version, request, isBreaking(notes));
+  } catch (err) {
+    throw new UserInputError((err as Error).message, RELEASE_USAGE);
+  }
   const tag = `${cfg.tagPrefix}${next.version}`;
   const kind = next.bump !== 'exact' ? kindFor(deps.config, next.bump) : undefined;
   return [
