@@ -2,7 +2,7 @@
 // the notes posted in its thread for review, the edit-notes modal and the hotfix criteria question. Pure.
 import type { KnownBlock, View } from '@slack/types';
 import type { ReleaseRecord, ReleaseStep } from '../src/releases/release-store.js';
-import { formatDuration, mention, slackDate, truncate } from './format.js';
+import { mention, slackDate, truncate } from './format.js';
 
 export const RELEASE_ACTIONS = {
   editNotes: 'shipmate_release_edit_notes',
@@ -22,10 +22,17 @@ export function releaseTitle(r: ReleaseRecord): string {
   return `Release #${r.id}${r.tag ? ` · ${r.tag}` : r.request && 'bump' in r.request ? ` · ${r.request.bump}` : ''}`;
 }
 
-/** "3h 12m left" or "overdue by 5m", from `now`; the message is re-rendered as the release is polled. */
+/** Whole minutes, so re-rendering on every poll edits the message at most once a minute. */
+function minutes(ms: number): string {
+  const m = Math.floor(ms / 60_000);
+  if (m < 1) return 'less than a minute';
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
+/** "3 h 12 min left" or "overdue by 5 min", from `now`; the message is re-rendered as the release is polled. */
 export function countdown(deadlineAt: number, now: number): string {
   const left = deadlineAt - now;
-  return left >= 0 ? `${formatDuration(left) || '0s'} left` : `overdue by ${formatDuration(-left) || '0s'}`;
+  return left >= 0 ? `${minutes(left)} left` : `overdue by ${minutes(-left)}`;
 }
 
 /** The order steps are shown in (those not started yet included, so people see what is ahead). */
