@@ -25,7 +25,7 @@ function appliesTo(config: Config, kind: ReleaseKindConfig): string[] {
 /** The environment as a deploy of this kind sees it: the kind's approvals and checklist where the kind applies. */
 export function envForKind(config: Config, env: EnvironmentConfig, kindName: string | undefined): EnvironmentConfig {
   const kind = kindRules(config, kindName);
-  if (!kind || !appliesTo(config, kind).includes(env.name)) return env;
+  if (!kind || (!kind.approvals && !kind.checklist) || !appliesTo(config, kind).includes(env.name)) return env;
   return { ...env, ...(kind.approvals ? { approvals: kind.approvals } : {}), ...(kind.checklist ? { checklist: kind.checklist } : {}) };
 }
 
