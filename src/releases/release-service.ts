@@ -80,8 +80,10 @@ export class ReleaseService {
     return this.cfg.environments ?? this.d.config.environments.map((e) => e.name);
   }
 
+  /** Where a finished release is merged back; a hotfix also into `develop` where the branch model has one (a missing branch is skipped). */
   mergeTargets(type: ReleaseType): string[] {
-    return this.cfg.mergeBackTo ?? [this.cfg.baseBranch];
+    if (this.cfg.mergeBackTo) return this.cfg.mergeBackTo;
+    return type === 'hotfix' && this.cfg.baseBranch !== 'develop' ? [this.cfg.baseBranch, 'develop'] : [this.cfg.baseBranch];
   }
 
   /** Records a release and queues its job; a second one while one is active creates nothing and returns that one. */
@@ -309,7 +311,7 @@ export class ReleaseService {
         sha = r.sha ?? pinned;
       }
       const outcome = await this.d.deploys.request({
-        env, ref: r.branch ?? '', resolved: { ref: r.branch ?? '', sha }, user: r.requestedBy, channel: r.channel, delivery: `release-${r.id}-${envName}`,
+        env, ref: r.branch ?? '', resolved: { ref: r.branch ?? '', sha }, user: r.requestedBy, channel: r.channel, delivery: `release-${r.id}-${envName}-${r.resumes ?? 0}`,
         release: { id: r.id, type: r.type, ...(r.kind ? { kind: r.kind } : {}) },
       });
       const record = outcome.existing ?? outcome.record;
@@ -448,6 +450,7 @@ export class ReleaseService {
     if (!(await this.mayAct(last, user))) throw new NotAuthorizedError(`Only ${mention(last.requestedBy)} or someone who may deploy to ${last.envs.at(-1)} can resume it.`);
     const { record } = await this.store.update(last.id, (x) => {
       x.status = 'running';
+      x.resumes = (x.resumes ?? 0) + 1;
       delete x.error;
       delete x.finishedAt;
       // A failed deploy is requested again; a settled step stays settled.

@@ -56,6 +56,8 @@ export interface ReleaseRecord {
   steps: Record<string, ReleaseStep>;
   releaseUrl?: string;
   error?: string;
+  /** How many times `/release resume` restarted it: a resumed release requests its failed deploy anew. */
+  resumes?: number;
   rev: number;
 }
 
