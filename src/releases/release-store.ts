@@ -61,6 +61,30 @@ export interface ReleaseRecord {
   rev: number;
 }
 
+/**
+ * KEYS: active claim, sequence, last, delivery ('' for none). ARGV: record key prefix, record JSON without its id.
+ * Returns {1, id} when created, {0, id} for the active release (or the one this delivery made).
+ */
+const CREATE = `
+if KEYS[4] ~= '' then
+  local seen = redis.call('GET', KEYS[4])
+  if seen and redis.call('EXISTS', ARGV[1] .. seen) == 1 then return {0, seen} end
+end
+local active = redis.call('GET', KEYS[1])
+if active then
+  local cur = redis.call('GET', ARGV[1] .. active)
+  if cur then
+    local st = cjson.decode(cur)['status']
+    if st ~= 'succeeded' and st ~= 'failed' and st ~= 'cancelled' then return {0, active} end
+  end
+end
+local id = tostring(redis.call('INCR', KEYS[2]))
+redis.call('SET', ARGV[1] .. id, '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
+redis.call('SET', KEYS[1], id)
+redis.call('SET', KEYS[3], id)
+if KEYS[4] ~= '' then redis.call('SET', KEYS[4], id, 'EX', 3600) end
+return {1, id}`;
+
 const CAS = `
 local cur = redis.call('GET', KEYS[1])
 if not cur or tostring(cjson.decode(cur)['rev']) ~= ARGV[1] then return 0 end
@@ -99,28 +123,16 @@ export class ReleaseStore {
   }
 
   /**
-   * Creates the release unless one of its type is active (returns that one instead). The same Slack delivery
-   * (trigger id) twice creates one release.
+   * Creates the release unless one of its type is active (returns that one instead), in one atomic step so two
+   * requests at the same moment make one release. The same Slack delivery (trigger id) twice creates one release.
    */
   async create(draft: Omit<ReleaseRecord, 'id' | 'rev'>, delivery?: string): Promise<{ created: ReleaseRecord } | { existing: ReleaseRecord }> {
-    if (delivery) {
-      const seen = await this.redis.get(`${this.prefix}:release:delivery:${delivery}`);
-      const found = seen ? await this.get(seen) : undefined;
-      if (found) return { existing: found };
-    }
-    const id = String(await this.redis.incr(`${this.prefix}:release:seq`));
-    const record: ReleaseRecord = { ...draft, id, rev: 1 };
-    const claimed = await this.redis.set(this.activeKey(draft.type), id, 'NX');
-    if (claimed !== 'OK') {
-      const other = await this.active(draft.type);
-      if (other && !isDone(other)) return { existing: other };
-      // The active one ended without clearing its claim (a crash in between): take over.
-      await this.redis.set(this.activeKey(draft.type), id);
-    }
-    const multi = this.redis.multi().set(this.key(id), JSON.stringify(record)).set(`${this.prefix}:release:last`, id);
-    if (delivery) multi.set(`${this.prefix}:release:delivery:${delivery}`, id, 'EX', 3600);
-    await multi.exec();
-    return { created: record };
+    const { id: _id, rev: _rev, ...rest } = draft as ReleaseRecord;
+    const body = JSON.stringify({ ...rest, rev: 1 });
+    const [made, id] = (await this.redis.eval(CREATE, 4, this.activeKey(draft.type), `${this.prefix}:release:seq`, `${this.prefix}:release:last`, delivery ? `${this.prefix}:release:delivery:${delivery}` : '', `${this.prefix}:release:`, body)) as [number, string];
+    const record = await this.get(id);
+    if (!record) throw new Error(`release ${id} has no record`);
+    return made === 1 ? { created: record } : { existing: record };
   }
 
   /** Applies `change` to the stored record (retried on a concurrent write); `false` from it writes nothing. Ending a release frees its slot. */
