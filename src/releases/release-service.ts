@@ -311,7 +311,8 @@ export class ReleaseService {
         sha = r.sha ?? pinned;
       }
       const outcome = await this.d.deploys.request({
-        env, ref: r.branch ?? '', resolved: { ref: r.branch ?? '', sha }, user: r.requestedBy, channel: r.channel, delivery: `release-${r.id}-${envName}-${r.resumes ?? 0}`,
+        // Shown as the version it becomes (the tag is made at that commit once production succeeds).
+        env, ref: r.branch ?? '', resolved: { ref: r.branch ?? '', sha, ...(r.tag ? { tag: r.tag } : {}) }, user: r.requestedBy, channel: r.channel, delivery: `release-${r.id}-${envName}-${r.resumes ?? 0}`,
         release: { id: r.id, type: r.type, ...(r.kind ? { kind: r.kind } : {}) },
       });
       const record = outcome.existing ?? outcome.record;
@@ -360,6 +361,9 @@ export class ReleaseService {
     r = await this.step(r, 'announce', async () => {
       const channel = this.d.config.channels.announcements;
       if (!channel) return { status: 'skipped', detail: 'no announcements channel (channels.announcements)' };
+      // An environment with its own announcement template announces its deploys (src/notify): that one is the release's.
+      const last = this.d.config.environments.find((e) => e.name === r.envs.at(-1));
+      if (last?.notifications.announcement) return { status: 'skipped', detail: `announced by ${last.name}'s own announcement (notifications.announcement)` };
       const fresh = (await this.store.get(r.id)) ?? r;
       const head = r.type === 'hotfix' ? `:ambulance: *Hotfix ${tag} is out* — ${escapeMrkdwn(r.description ?? '')}` : `:rocket: *Release ${tag} is out*`;
       const link = fresh.releaseUrl ? `\n<${fresh.releaseUrl}|Release notes on GitHub>` : '';
