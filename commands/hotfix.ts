@@ -6,22 +6,9 @@ import { UserInputError } from '../src/core/errors.js';
 import { hotfixQuestionBlocks, releaseTitle } from '../blocks/release.js';
 import { truncate } from '../blocks/format.js';
 import { commandListener } from './respond.js';
+import { HOTFIX_ASK_TTL_S, hotfixAskKey, type HotfixAsk } from '../src/releases/hotfix-ask.js';
 
 export const HOTFIX_USAGE = 'Usage: `/hotfix "what is broken" [--skip-staging]` — e.g. `/hotfix "login returns 500"`; `/hotfix resume` continues a stopped one.';
-/** How long the criteria question can be answered. */
-export const HOTFIX_ASK_TTL_S = 3600;
-
-export function hotfixAskKey(prefix: string, id: string): string {
-  return `${prefix}:hotfix:ask:${id}`;
-}
-
-export interface HotfixAsk {
-  description: string;
-  user: string;
-  channel: string;
-  skip: string[];
-}
-
 export function createHotfixCommand(deps: Deps) {
   return commandListener('/hotfix', deps, async ({ command }) => {
     const text = command.text.trim();

@@ -312,8 +312,10 @@ const releasesSchema = z.strictObject({
   changelog: z.string().regex(/^[\w.-][\w./-]*$/, 'a path inside the repository, e.g. CHANGELOG.md').optional(),
   /** Tag names: "v" + the version by default. */
   tagPrefix: z.string().max(20).default('v'),
-  /** How often a release looks at the deploy it waits for (and refreshes its countdown). */
+  /** How often a release looks at the deploy it waits for (and refreshes its countdown); failed steps are retried from it, doubling. */
   pollInterval: durationWithin(100, HOUR).default(5_000),
+  /** How many times a step that failed (GitHub down) is retried before the release stops (`/release resume` goes on). */
+  retries: z.number().int().min(0).max(30).default(12),
   /** Hotfix criteria shown as buttons; none chosen means the normal process. */
   hotfixCriteria: z.array(hotfixCriterion).min(1).default(DEFAULT_HOTFIX_CRITERIA),
 });

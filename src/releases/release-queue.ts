@@ -19,7 +19,7 @@ export function releaseJobId(id: string): string {
 export class ReleaseQueue {
   readonly queue: Queue<ReleaseJobData>;
 
-  constructor(connection: Redis, prefix: string, private readonly retryDelayMs: number, onError: (err: Error) => void = () => undefined) {
+  constructor(connection: Redis, prefix: string, private readonly retryDelayMs: number, private readonly retries: number, onError: (err: Error) => void = () => undefined) {
     this.queue = new Queue<ReleaseJobData>(RELEASES_QUEUE, { connection, prefix });
     this.queue.on('error', onError);
   }
@@ -33,8 +33,8 @@ export class ReleaseQueue {
     }
     await this.queue.add('release', { releaseId: id }, {
       jobId: releaseJobId(id),
-      // GitHub down for a while: 12 tries, each twice as far apart as the last, starting at the poll interval.
-      attempts: 12,
+      // GitHub down for a while: retried, each try twice as far apart as the last, starting at the poll interval.
+      attempts: this.retries + 1,
       backoff: { type: 'exponential', delay: this.retryDelayMs },
       removeOnComplete: { count: 200 },
       removeOnFail: { count: 200 },

@@ -48,7 +48,7 @@ export class ReleaseService {
 
   constructor(private readonly d: ReleaseDeps, hostOverride?: ReleaseHost) {
     this.store = new ReleaseStore(d.redis, d.prefix);
-    this.queue = new ReleaseQueue(d.redis, d.prefix, d.config.releases.pollInterval, (err) => d.log.warn({ queue: 'releases', err: err.message }, 'queue connection error'));
+    this.queue = new ReleaseQueue(d.redis, d.prefix, d.config.releases.pollInterval, d.config.releases.retries, (err) => d.log.warn({ queue: 'releases', err: err.message }, 'queue connection error'));
     if (hostOverride) this.hostCache = hostOverride;
   }
 

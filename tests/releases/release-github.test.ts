@@ -146,3 +146,38 @@ describe('/release on GitHub', () => {
     }
   });
 });
+
+describe('GitHub down for longer than the retries', () => {
+  it('stops the release saying why, and /release resume carries on where it stood', async () => {
+    gh = await startGithubStandin({ repo: 'outage' });
+    const first = gh.commit('main', 'chore: initial', 'Ada', { 'a.txt': '1' });
+    gh.tags.set('v0.9.0', first);
+    gh.commit('main', 'feat: more', 'Ada', { 'b.txt': '2' });
+    const yaml = YAML.replace('acme/shop', 'acme/outage').replace('    approvals: { required: 1, roles: [leads] }\n', '').replace('  pollInterval: 100ms', '  pollInterval: 100ms\n  retries: 1');
+    const bot = await startTestBot({ configYaml: yaml, redisUrl, github: standinSettings(gh) });
+    try {
+      gh.fault = { mode: 'down', paths: /\/git\/refs$/ };
+      const res = await bot.command('/release', 'minor');
+      const id = /Release #(\d+)/.exec(String(res.json.text))?.[1] ?? '';
+      const failed = await until(bot, id, (x) => x.status === 'failed', 'the release to give up');
+      expect(failed.error).toContain('GitHub is not answering properly');
+      expect(failed.error).toContain('/release resume');
+      expect(failed.steps.plan?.status).toBe('done');
+      expect(failed.steps.branch).toBeUndefined();
+      await eventually(() => bot.slack.messages(CHANNEL).find((m) => (m.text ?? '').includes('stopped: ')), 5_000, 'the failure said');
+      // a new /release is possible again only after this one is resumed or dropped: resume it once GitHub is back
+      gh.fault = undefined;
+      const resumed = await bot.command('/release', 'resume');
+      expect(String(resumed.json.text)).toContain(`Resuming Release #${id}`);
+      const done = await until(bot, id, (x) => x.status === 'succeeded', 'the resumed release');
+      expect(done.tag).toBe('v0.10.0');
+      expect(gh.releases.map((x) => x.tag)).toEqual(['v0.10.0']);
+      expect([...gh.branches.keys()].filter((b) => b.startsWith('release/'))).toEqual(['release/v0.10.0']);
+      expect(done.sha).toBe(done.baseSha);
+    } finally {
+      gh.fault = undefined;
+      await bot.stop();
+      await gh.stop();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // "Fix is pushed: deploy it", and "Edit notes" with its modal.
 import type { App } from '@slack/bolt';
 import { NOTES_BLOCK, NOTES_INPUT, RELEASE_ACTIONS, RELEASE_VIEWS, releaseTitle } from '../../../blocks/release.js';
-import { hotfixAskKey, type HotfixAsk } from '../../../commands/hotfix.js';
+import { hotfixAskKey, type HotfixAsk } from '../../releases/hotfix-ask.js';
 import { ConflictError, UserInputError } from '../../core/errors.js';
 import type { Deps } from '../../deps.js';
 import { actionListener, viewListener } from './guard.js';
