@@ -12,7 +12,7 @@ import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
 import { codeVersion, plural, queuePlace, versionLabel } from '../blocks/format.js';
 import { waitingFor } from '../blocks/gate-message.js';
 import { commandListener } from './respond.js';
-import { envForKind, kindSummary } from '../src/releases/kinds.js';
+import { envForKind, kindSummary } from '../src/gates/release-kinds.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
 async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, shown: string, user: string, promotion: string | undefined, sensitive: boolean): Promise<string> {

@@ -4,7 +4,7 @@ import type { Deps } from '../src/deps.js';
 import { UserInputError } from '../src/core/errors.js';
 import { draftNotes, isBreaking, markdownToMrkdwn, notesMarkdown } from '../src/releases/notes.js';
 import { latestRelease, latestTag, nextVersion, parseVersionRequest } from '../src/releases/versioning.js';
-import { kindFor, kindSummary } from '../src/releases/kinds.js';
+import { kindFor, kindSummary } from '../src/gates/release-kinds.js';
 import { releaseTitle } from '../blocks/release.js';
 import { isDone, type ReleaseRecord } from '../src/releases/release-store.js';
 import { truncate } from '../blocks/format.js';

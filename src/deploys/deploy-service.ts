@@ -7,7 +7,7 @@ import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
-import { envForKind } from '../releases/kinds.js';
+import { envForKind } from '../gates/release-kinds.js';
 import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
 
 export interface DeployRequest {

@@ -1,7 +1,7 @@
 // Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each audited in
 // the same atomic write as the change, so the trail holds only what took effect), runs automatic checks,
 // and starts the deploy exactly once when everything is met.
-import { envForKind } from '../releases/kinds.js';
+import { envForKind } from './release-kinds.js';
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
 import { audit, readDeployAudit, type AuditEntry, type DeployRecord } from '../deploys/deploy-store.js';

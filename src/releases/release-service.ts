@@ -13,7 +13,7 @@ import { GITHUB_OFF } from '../github/client.js';
 import { GithubReleaseHost } from './github-host.js';
 import { GitReleaseHost } from './git-host.js';
 import { HostError, type ReleaseHost } from './host.js';
-import { kindFor, kindLabel, kindRules, kindSummary } from './kinds.js';
+import { kindFor, kindLabel, kindRules, kindSummary } from '../gates/release-kinds.js';
 import { draftNotes, isBreaking, markdownToMrkdwn, notesMarkdown } from './notes.js';
 import { ReleaseQueue } from './release-queue.js';
 import { isDone, ReleaseStore, type ReleaseRecord, type ReleaseType } from './release-store.js';

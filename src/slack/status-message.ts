@@ -2,7 +2,7 @@
 // message each, edited as the deploy moves), step output in the thread, and the deployment-log entry. Everything
 // goes through the delivery path (src/notify/delivery.ts): these calls only render and enqueue, so a deploy never
 // waits on Slack or fails because of it.
-import { envForKind, kindSummary } from '../releases/kinds.js';
+import { envForKind, kindSummary } from '../gates/release-kinds.js';
 import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';

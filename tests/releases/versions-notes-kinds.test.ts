@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
-import { envForKind, kindFor, kindSummary } from '../../src/releases/kinds.js';
+import { envForKind, kindFor, kindSummary } from '../../src/gates/release-kinds.js';
 import { draftNotes, isBreaking, notesMarkdown } from '../../src/releases/notes.js';
 import { hotfixVersion, latestRelease, latestTag, nextVersion, parseVersionRequest } from '../../src/releases/versioning.js';
 import { slugify } from '../../src/releases/release-service.js';

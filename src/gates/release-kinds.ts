@@ -2,10 +2,9 @@
 // gates are computed from (the kind's approvals and checklist in place of the environment's), and the words
 // that say which rules apply and why — in replies, the release status message and the gate message.
 import ms from 'ms';
-import { roleLabel, type Config, type EnvironmentConfig, type ReleaseKindConfig } from '../core/config.js';
-import type { Bump } from './versioning.js';
+import { roleLabel, type Config, type EnvironmentConfig, type ReleaseKindConfig, type RELEASE_TRIGGERS } from '../core/config.js';
 
-export function kindFor(config: Config, trigger: Bump | 'hotfix'): string | undefined {
+export function kindFor(config: Config, trigger: (typeof RELEASE_TRIGGERS)[number]): string | undefined {
   return Object.entries(config.releaseKinds).find(([, k]) => k.for.includes(trigger))?.[0];
 }
 
