@@ -40,7 +40,7 @@ export function stepNames(r: ReleaseRecord, mergeTargets: string[], changelog: b
   const out: Array<[string, string]> = [['plan', 'Version and notes'], ['branch', `Branch ${r.branch ? `\`${r.branch}\`` : ''}`.trim()]];
   if (r.type === 'hotfix') out.push(['ship', 'Fix pushed to the branch']);
   for (const env of r.envs) out.push([`deploy:${env}`, `Deploy to ${env}`]);
-  out.push(['tag', `Tag ${r.tag ? `\`${r.tag}\`` : ''}`.trim()], ['publish', 'GitHub release with the notes']);
+  out.push(['tag', `Tag ${r.tag ? `\`${r.tag}\`` : ''}`.trim()], ['publish', 'Release published with the notes']);
   if (changelog) out.push(['changelog', 'CHANGELOG entry']);
   out.push(['announce', 'Announcement']);
   for (const t of mergeTargets) out.push([`merge:${t}`, `Merge back into \`${t}\``]);
@@ -74,7 +74,7 @@ export function releaseStatusBlocks(r: ReleaseRecord, view: { now: number; rules
   if (live && r.type === 'hotfix' && !r.shippedBy && r.steps.branch?.status === 'done') {
     buttons.push({ type: 'button', style: 'primary', action_id: RELEASE_ACTIONS.shipHotfix, value: r.id, text: { type: 'plain_text', text: 'Fix is pushed: deploy it' } });
   }
-  if (live && r.notes !== undefined && r.steps.publish?.status !== 'done') {
+  if (live && r.notes !== undefined && r.steps.tag?.status !== 'done') {
     buttons.push({ type: 'button', action_id: RELEASE_ACTIONS.editNotes, value: r.id, text: { type: 'plain_text', text: 'Edit notes' } });
   }
   if (buttons.length) blocks.push({ type: 'actions', elements: buttons } as unknown as KnownBlock);
@@ -83,7 +83,7 @@ export function releaseStatusBlocks(r: ReleaseRecord, view: { now: number; rules
 
 /** The notes for review, in the status message's thread (edited in place when someone edits them). */
 export function notesBlocks(r: ReleaseRecord, mrkdwn: string): { text: string; blocks: KnownBlock[] } {
-  const head = r.steps.publish?.status === 'done' ? 'Published release notes' : 'Draft release notes — review them; *Edit notes* on the status message changes them until the release is published';
+  const head = r.steps.tag?.status === 'done' ? 'Published release notes' : 'Draft release notes — review them; *Edit notes* on the status message changes them until the release is published';
   const by = r.notesEditedBy ? ` (last edited by ${mention(r.notesEditedBy)})` : '';
   return {
     text: `Release notes for ${r.tag ?? 'the release'}`,

@@ -37,6 +37,11 @@ const keys = {
   notes: (id: string) => `release:${id}:notes`,
 };
 
+/** The notes went into the tag (and the GitHub release) once the tag step ran: from then on they are not edited here. */
+export function published(r: ReleaseRecord): boolean {
+  return isDone(r) || r.steps.tag?.status === 'done' || r.steps.publish?.status === 'done';
+}
+
 export function slugify(text: string): string {
   return text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'fix';
 }
@@ -414,7 +419,7 @@ export class ReleaseService {
   async notesForEdit(id: string, user: string): Promise<ReturnType<typeof editNotesModal>> {
     const r = await this.store.get(id);
     if (!r) throw new ConflictError(`Release #${id} no longer exists.`);
-    if (r.steps.publish?.status === 'done' || isDone(r)) throw new ConflictError(`The notes of ${releaseTitle(r)} are published already; edit them where they were published.`);
+    if (published(r)) throw new ConflictError(`The notes of ${releaseTitle(r)} are published already (in the tag${r.releaseUrl ? ' and the GitHub release' : ''}); edit them there.`);
     if (!(await this.mayAct(r, user))) throw new NotAuthorizedError(`Only ${mention(r.requestedBy)} or someone who may deploy to ${r.envs.at(-1)} can edit these notes.`);
     return editNotesModal(r);
   }
@@ -424,7 +429,7 @@ export class ReleaseService {
     if (!r) throw new ConflictError(`Release #${id} no longer exists.`);
     if (!(await this.mayAct(r, user))) throw new NotAuthorizedError(`Only ${mention(r.requestedBy)} or someone who may deploy to ${r.envs.at(-1)} can edit these notes.`);
     const { record, applied } = await this.store.update(id, (x) => {
-      if (x.steps.publish?.status === 'done' || isDone(x)) return false;
+      if (published(x)) return false;
       x.notes = notes.trim() + '\n';
       x.notesEditedBy = user;
     });
