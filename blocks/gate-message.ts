@@ -136,9 +136,11 @@ export function gateTitle(d: DeployRecord): string {
   return `Gates for deploy #${d.id} · ${versionLabel(d)} → ${d.env}`;
 }
 
-export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { statusLink?: string } = {}): { text: string; blocks: KnownBlock[] } {
+export function gateMessageBlocks(d: DeployRecord, env: EnvironmentConfig, roleName: Roles, opts: { statusLink?: string; rules?: string } = {}): { text: string; blocks: KnownBlock[] } {
   const gates = d.gates;
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(`🧾 ${gateTitle(d)}`, 150), emoji: true } }];
+  // Which rules apply and why, when a release kind (not the environment) sets them.
+  if (opts.rules) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(opts.rules, 2000) }] });
   if (!gates) return { text: gateTitle(d), blocks };
   const summary = summarize(env, gates);
   const ticked = Object.values(gates.items).filter((s) => s.checked).length;

@@ -12,6 +12,7 @@ import { allItems, initialGates, summarize } from '../src/gates/gate-rules.js';
 import { codeVersion, plural, queuePlace, versionLabel } from '../blocks/format.js';
 import { waitingFor } from '../blocks/gate-message.js';
 import { commandListener } from './respond.js';
+import { envForKind, kindSummary } from '../src/gates/release-kinds.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
 async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, shown: string, user: string, promotion: string | undefined, sensitive: boolean): Promise<string> {
@@ -56,7 +57,7 @@ export function existingDeployReply(existing: DeployRecord, reason: 'repeat' | '
 }
 
 export function deployUsage(config: Config): string {
-  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
+  return `Usage: \`/deploy <environment> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel] [--kind <release kind>]\` — e.g. \`/deploy staging v1.4.0\` or \`/deploy prod\`; \`/deploy help\` for more.\nEnvironments: ${environmentNames(config)}.`;
 }
 
 const deployArgs = z.strictObject({
@@ -66,9 +67,10 @@ const deployArgs = z.strictObject({
   sensitive: z.boolean(),
   quiet: z.boolean(),
   notify: z.array(z.string()).max(5, 'At most 5 extra channels with `--notify`.'),
+  kind: z.string().optional(),
 });
 
-const FLAGS = new Set(['--dry-run', '--sensitive', '--quiet', '--notify']);
+const FLAGS = new Set(['--dry-run', '--sensitive', '--quiet', '--notify', '--kind']);
 
 /**
  * The channel after `--notify`: Slack sends a picked channel as `<#C123|name>` (or `<#C123>`) in command text;
@@ -81,6 +83,15 @@ export function parseChannelRef(token: string | undefined, usage: string): strin
   throw new UserInputError(`\`${token.slice(0, 40).replace(/`/g, "'")}\` is not a channel Slack linked: pick it from the list Slack offers as you type \`#\`, so it arrives as a channel link.`, usage);
 }
 
+/** `--kind hotfix`: a release kind from the config (src/releases/kinds.ts), whose rules the deploy's gates follow. */
+function parseKind(word: string | undefined, config: Config, usage: string): string {
+  const names = Object.keys(config.releaseKinds);
+  if (!names.length) throw new UserInputError('`--kind` needs release kinds in the config (`releaseKinds:`); this one has none.', usage);
+  if (!word || word.startsWith('--')) throw new UserInputError(`\`--kind\` needs a release kind after it: ${names.map((n) => `\`${n}\``).join(', ')}.`, usage);
+  if (!Object.hasOwn(config.releaseKinds, word)) throw new UserInputError(`\`${word.slice(0, 40).replace(/`/g, "'")}\` is not a release kind here; the kinds are ${names.map((n) => `\`${n}\``).join(', ')}.`, usage);
+  return word;
+}
+
 /** Splits `/deploy` text into environment, ref and flags; throws UserInputError with the usage when it can't. */
 export function parseDeployText(text: string, config: Config): z.infer<typeof deployArgs> {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -89,16 +100,18 @@ export function parseDeployText(text: string, config: Config): z.infer<typeof de
   if (unknown) throw new UserInputError(`Unknown option \`${unknown.slice(0, 40)}\`.`, usage);
   // `--notify` takes the next word as its channel.
   const notify: string[] = [];
+  let kind: string | undefined;
   const all = words.filter((t, i) => {
-    if (words[i - 1] === '--notify') return false;
+    if (words[i - 1] === '--notify' || words[i - 1] === '--kind') return false;
     if (t === '--notify') notify.push(parseChannelRef(words[i + 1], usage));
+    if (t === '--kind') kind = parseKind(words[i + 1], config, usage);
     return true;
   });
   if (all.includes('--quiet') && notify.length) throw new UserInputError('`--quiet` and `--notify` contradict each other: choose one.', usage);
   const tokens = all.filter((t) => !FLAGS.has(t));
   if (tokens.length === 0) throw new UserInputError('Which environment?', usage);
   if (tokens.length > 2) throw new UserInputError('Too many words: give an environment and at most one ref.', usage);
-  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive'), quiet: all.includes('--quiet'), notify: [...new Set(notify)] });
+  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive'), quiet: all.includes('--quiet'), notify: [...new Set(notify)], kind });
   if (!parsed.success) throw new UserInputError(parsed.error.issues.find((i) => i.path[0] === 'notify')?.message ?? 'That is not a deploy request I understand.', usage);
   return parsed.data;
 }
@@ -125,12 +138,16 @@ export function createDeployCommand(deps: Deps) {
     if (args.sensitive && !env.approvals?.sensitiveRequires.length) {
       throw new UserInputError(`\`--sensitive\` changes nothing on ${env.name}: its config names no sign-off for sensitive changes (approvals.sensitiveRequires).`, deployUsage(config));
     }
-    if (args.dryRun) return { reply: await dryRunReply(deps, env, ref, shown, command.user_id, promotion, args.sensitive) };
+    if (args.dryRun) {
+      const reply = await dryRunReply(deps, envForKind(config, env, args.kind), ref, shown, command.user_id, promotion, args.sensitive);
+      return { reply: args.kind ? `${reply}\n${kindSummary(config, args.kind, 'from --kind')}` : reply };
+    }
     if (promotion) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
       throw new UserInputError(promotion);
     }
     const outcome = await deps.deploys.request({ env, ref, ...(resolved ? { resolved } : {}), user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal,
+      ...(args.kind ? { release: { kind: args.kind } } : {}),
       notify: args.quiet || args.notify.length ? { quiet: args.quiet || undefined, channels: args.notify.length ? args.notify : undefined } : undefined });
     if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };
     const { record, position } = outcome;

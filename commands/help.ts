@@ -92,6 +92,19 @@ export const COMMAND_HELP = {
       return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`], [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`], [`/deploys unlock ${z.name}`, 'let deploys go there again']] as Array<[string, string]> : [])];
     },
   },
+  '/release': {
+    hint: 'minor|major|patch|<version> [--dry-run] | status | resume',
+    does: 'Releases the default branch: the next semver version, a release branch, notes from conventional commits (editable), every environment with its gates, then the tag, the GitHub release, the announcement and the merge back.',
+    who: (c) => whoDeploys(c),
+    examples: () => [['/release minor', 'the next minor version (a major if the commits have breaking changes)'], ['/release 1.5.0 --dry-run', 'show the version, the branch and the notes, creating nothing'], ['/release status', 'where the current release stands']],
+    more: (c) => Object.keys(c.releaseKinds).length ? ['*Release kinds:*', ...Object.entries(c.releaseKinds).map(([name, k]) => `• *${name}*${k.for.length ? ` (${k.for.join(', ')})` : ''}${k.why ? ` — ${k.why}` : ''}`)] : [],
+  },
+  '/hotfix': {
+    hint: '"what is broken" [--skip-staging] | resume',
+    does: 'Starts a hotfix when one of the hotfix criteria applies: a hotfix/ branch from what production runs, the expedited process, then tag, merge back and post-hotfix tasks.',
+    who: (c) => whoDeploys(c),
+    examples: () => [['/hotfix "login returns 500"', 'asks which criterion applies, then branches the hotfix'], ['/hotfix "login returns 500" --skip-staging', 'skip staging, when the hotfix kind allows it']],
+  },
   '/shipmate': {
     hint: '[command]',
     does: 'Lists every Shipmate command, what it does and who may use it.',

@@ -7,6 +7,8 @@ import { createDeploysCommand } from './deploys.js';
 import { createRollbackCommand } from './rollback.js';
 import { createShipmateCommand } from './shipmate.js';
 import { createFlagCommand } from './flag.js';
+import { createReleaseCommand } from './release.js';
+import { createHotfixCommand } from './hotfix.js';
 import type { SlashCommand } from './help.js';
 
 const COMMANDS = {
@@ -15,6 +17,8 @@ const COMMANDS = {
   '/rollback': createRollbackCommand,
   '/shipmate': createShipmateCommand,
   '/flag': createFlagCommand,
+  '/release': createReleaseCommand,
+  '/hotfix': createHotfixCommand,
 } as const satisfies Record<SlashCommand, unknown>; // every command has its help text, and the reverse
 
 export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;

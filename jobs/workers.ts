@@ -10,6 +10,7 @@ import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor, killLeftovers } from './deploy.js';
 import { startFollowUpWorker } from './follow-up.js';
 import { startFlagCleanup } from './flag-cleanup.js';
+import { startReleaseWorker } from './release.js';
 import { publishHome } from '../src/slack/home.js';
 import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
 import { DELIVER_QUEUE, deliveryKeys, wake, type DeliverJobData } from '../src/notify/delivery.js';
@@ -69,6 +70,7 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   gateWorker.on('error', (err) => deps.log.error({ queue: GATES_QUEUE, err: err.message }, 'worker error'));
   const followUpWorker = startFollowUpWorker(deps, connection, locks);
   const flagCleanup = await startFlagCleanup(deps, connection, locks);
+  const releaseWorker = startReleaseWorker(deps, connection, locks);
 
   // Many channels drain side by side; each channel has one drainer at a time (its generation's job).
   const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
@@ -93,12 +95,12 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
   });
 
-  await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker].map((w) => w.waitUntilReady()));
+  await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker].map((w) => w.waitUntilReady()));
   return {
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker].map((w) => w.close()));
+      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker].map((w) => w.close()));
       await flagCleanup.queue.close();
       subscriber.disconnect();
       await connection.quit().catch(() => undefined);

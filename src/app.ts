@@ -35,6 +35,7 @@ import { GithubRefResolver } from './github/github-resolver.js';
 import type { GithubClient } from './github/client.js';
 import { FlagService } from './flags/flag-service.js';
 import { ofrepRoutes, ofrepKeys, ofrepKeyWarnings } from './flags/ofrep.js';
+import { ReleaseService } from './releases/release-service.js';
 
 export type Role = 'app' | 'worker' | 'all';
 
@@ -148,7 +149,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     const githubDeployments = new GithubDeployments({ github, store, config: opts.config, log });
     const services: ServiceDeps = { config: opts.config, store, queues, messenger, delivery, roles, slack, redis: connection, prefix, log, now, stepEnv, notifier, versions, github, githubDeployments };
     const flags = new FlagService({ config: opts.config, redis: connection, prefix, store, delivery, roles, log, now, mask });
-    return { ...services, mask, deploys: new DeployService(services), gates: new GateService(services), flags };
+    const d = { ...services, mask, deploys: new DeployService(services), gates: new GateService(services), flags };
+    return { ...d, releases: new ReleaseService({ ...d, roles }) };
   };
   const deps = build(redis);
   const requestDeps = requestRedis ? build(requestRedis) : deps;
@@ -235,7 +237,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
       if (workers) await workers.close();
       await queues.close();
       await deps.notifier.close();
-      if (requestDeps !== deps) await Promise.all([requestDeps.queues.close(), requestDeps.notifier.close()]);
+      await deps.releases.close();
+      if (requestDeps !== deps) await Promise.all([requestDeps.queues.close(), requestDeps.notifier.close(), requestDeps.releases.close()]);
       await redis.quit().catch(() => undefined);
       await requestRedis?.quit().catch(() => undefined);
     },

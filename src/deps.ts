@@ -16,6 +16,7 @@ import type { Delivery } from './notify/delivery.js';
 import type { Notifier } from './notify/notifier.js';
 import type { Versions } from './versions/versions.js';
 import type { FlagService } from './flags/flag-service.js';
+import type { ReleaseService } from './releases/release-service.js';
 
 export interface Deps {
   config: Config;
@@ -46,6 +47,8 @@ export interface Deps {
   githubDeployments: GithubDeployments;
   /** Feature flags: changes from Slack, evaluation for the OFREP routes (src/flags). */
   flags: FlagService;
+  /** /release and /hotfix (src/releases/release-service.ts). */
+  releases: ReleaseService;
 }
 
 /** What the deploy and gate services use; they are built before `Deps` exists, so they take this part of it. */

@@ -357,6 +357,70 @@ const flagsSchema = z.strictObject({
 });
 export type FlagsConfig = z.infer<typeof flagsSchema>;
 
+// ── Releases and hotfixes (src/releases): /release, /hotfix and the release kinds whose rules their deploys follow ──
+
+/** Which bumps (and /hotfix) a release kind governs. */
+export const RELEASE_TRIGGERS = ['major', 'minor', 'patch', 'hotfix'] as const;
+
+const releaseKindSchema = z.strictObject({
+  /** Shown in gate messages and replies: "Hotfix release". */
+  label: z.string().min(1).max(60).optional(),
+  /** Why these rules exist, said with them (e.g. "SarvanOM: critical fixes reach production within 4 hours"). */
+  why: z.string().min(1).max(300).optional(),
+  /** Which releases are of this kind: bumps of /release and /hotfix. */
+  for: z.array(z.enum(RELEASE_TRIGGERS)).default([]),
+  /** Replaces the approvals of the environments in `appliesTo` for deploys of this kind. */
+  approvals: approvalsSchema.optional(),
+  /** Replaces the checklist of the environments in `appliesTo` (e.g. Ontos' expedited hotfix checklist). */
+  checklist: z.array(checklistSection).optional(),
+  /** The environments whose gates the kind's approvals and checklist replace; default: the last environment (production). */
+  appliesTo: z.array(identifier).optional(),
+  /** Whether production rolls out through a canary (said with the rules; the canary step itself is the environment's). */
+  canary: z.boolean().default(false),
+  /** Environments a release of this kind may skip (`/hotfix --skip-staging`); each skip is said in the deploy log. */
+  maySkip: z.array(identifier).default([]),
+  /** From the request to production succeeding; the countdown is shown and passing it is said (SarvanOM: 4 h). */
+  deadline: durationWithin(SECOND, 30 * DAY).optional(),
+});
+
+const hotfixCriterion = z.strictObject({ id: identifier, text: z.string().min(1).max(120) });
+/** Ontos' hotfix criteria: one must apply, else the normal release process is the way. */
+export const DEFAULT_HOTFIX_CRITERIA = [
+  { id: 'down', text: 'Service is completely down' },
+  { id: 'data', text: 'Data corruption risk' },
+  { id: 'security', text: 'Security vulnerability' },
+  { id: 'critical', text: 'Critical functionality broken for all users' },
+];
+
+const releasesSchema = z.strictObject({
+  /** The branch releases are cut from and merged back into first. */
+  baseBranch: z.string().min(1).default('main'),
+  /** Branches a finished release or hotfix is merged back into, in order (FlowSpark: main and develop). Default: baseBranch. */
+  mergeBackTo: z.array(z.string().min(1)).optional(),
+  /** The environments a release goes through, in order; default: every environment in config order. */
+  environments: z.array(identifier).optional(),
+  /** Files added in the range that match this regular expression are the notes' "Database changes". */
+  migrations: z.string().min(1).default('(^|/)migrations?/|(^|/)migrate_[^/]*\\.sql$').superRefine((re, ctx) => {
+    try {
+      new RegExp(re);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a regular expression: ${(err as Error).message}` });
+    }
+  }),
+  /** A file the notes are added to (newest first) on the release branch once production succeeded, e.g. CHANGELOG.md. */
+  changelog: z.string().regex(/^[\w.-][\w./-]*$/, 'a path inside the repository, e.g. CHANGELOG.md').optional(),
+  /** Tag names: "v" + the version by default. */
+  tagPrefix: z.string().max(20).default('v'),
+  /** How often a release looks at the deploy it waits for (and refreshes its countdown); failed steps are retried from it, doubling. */
+  pollInterval: durationWithin(100, HOUR).default(5_000),
+  /** How many times a step that failed (GitHub down) is retried before the release stops (`/release resume` goes on). */
+  retries: z.number().int().min(0).max(30).default(12),
+  /** Hotfix criteria shown as buttons; none chosen means the normal process. */
+  hotfixCriteria: z.array(hotfixCriterion).min(1).default(DEFAULT_HOTFIX_CRITERIA),
+});
+export type ReleasesConfig = z.infer<typeof releasesSchema>;
+export type ReleaseKindConfig = z.infer<typeof releaseKindSchema>;
+
 export const configSchema = z
   .strictObject({
     /** The repository deploys come from (see repositorySchema); environments may name their own. */
@@ -374,6 +438,10 @@ export const configSchema = z
     autoDeploy: z.array(autoDeployRule).default([]),
     /** Feature flags (src/flags); the defaults give the four seed types and let anyone change anything. */
     flags: flagsSchema.default(() => flagsSchema.parse({})),
+    /** /release and /hotfix (src/releases). */
+    releases: releasesSchema.default(() => releasesSchema.parse({})),
+    /** Release kinds and their rules, by name (Ontos: normal, hotfix; SarvanOM: hotfix, feature, major). */
+    releaseKinds: z.record(identifier, releaseKindSchema).default({}),
   })
   .superRefine((config, ctx) => {
     config.autoDeploy.forEach((rule, i) => {
@@ -474,6 +542,24 @@ export const configSchema = z
         }),
       );
     });
+    const envNames = new Set(config.environments.map((e) => e.name));
+    for (const [i, name] of (config.releases.environments ?? []).entries()) {
+      if (!envNames.has(name)) ctx.addIssue({ code: 'custom', path: ['releases', 'environments', i], message: `environment "${name}" is not defined` });
+    }
+    const triggers = new Map<string, string>();
+    for (const [kind, rules] of Object.entries(config.releaseKinds)) {
+      for (const [i, name] of [...(rules.appliesTo ?? []), ...rules.maySkip].entries()) {
+        if (!envNames.has(name)) ctx.addIssue({ code: 'custom', path: ['releaseKinds', kind], message: `environment "${name}" (${i < (rules.appliesTo?.length ?? 0) ? 'appliesTo' : 'maySkip'}) is not defined` });
+      }
+      for (const t of rules.for) {
+        const other = triggers.get(t);
+        if (other) ctx.addIssue({ code: 'custom', path: ['releaseKinds', kind, 'for'], message: `"${t}" is already governed by release kind "${other}"` });
+        triggers.set(t, kind);
+      }
+      for (const role of [...(rules.approvals?.roles ?? []), ...(rules.approvals?.requireRoles ?? [])]) {
+        if (!Object.hasOwn(config.roles, role)) ctx.addIssue({ code: 'custom', path: ['releaseKinds', kind, 'approvals'], message: `role "${role}" is not defined under roles` });
+      }
+    }
     config.environments.forEach((env, i) => {
       if (env.requires && !config.environments.some((e) => e.name === env.requires?.succeededOn)) {
         ctx.addIssue({ code: 'custom', path: ['environments', i, 'requires', 'succeededOn'], message: `environment "${env.requires.succeededOn}" is not defined` });

@@ -10,6 +10,7 @@ import type { ServiceDeps } from '../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../core/errors.js';
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
+import { envForKind } from '../gates/release-kinds.js';
 import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
 
 export interface DeployRequest {
@@ -35,6 +36,8 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** `--quiet` / `--notify #channel` (src/notify). */
   notify?: { quiet?: boolean; channels?: string[] };
+  /** From /release, /hotfix or `--kind`: the release kind's approvals and checklist replace the environment's (src/releases/kinds.ts). */
+  release?: DeployRecord['release'];
 }
 
 export type RequestOutcome =
@@ -145,13 +148,15 @@ export class DeployService {
     // Past the commit deadline the person may already have been told "not queued": write nothing.
     req.signal?.throwIfAborted();
     const rollback = req.rollbackFrom !== undefined;
-    const kind: ChangeKind = rollback ? 'rollback' : (req.kind ?? 'deploy');
+    // A deploy of a /hotfix is a hotfix: it may pass a lock (or a freeze) where the environment allows.
+    const kind: ChangeKind = rollback ? 'rollback' : (req.kind ?? (req.release?.type === 'hotfix' ? 'hotfix' : 'deploy'));
     // A locked environment refuses before anything is looked up or written (rollbacks pass: they are the fix).
     await this.locks.checkOpen(req.env, kind);
     const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
     req.signal?.throwIfAborted();
     const at = this.d.now();
-    const gated = hasGates(req.env) && !rollback;
+    const gateEnv = envForKind(this.d.config, req.env, req.release?.kind);
+    const gated = hasGates(gateEnv) && !rollback;
     const result = await this.d.store.createOnce({
       env: req.env.name,
       ref: req.ref,
@@ -164,8 +169,9 @@ export class DeployService {
       status: gated ? 'pending' : 'queued',
       createdAt: at,
       queuedAt: gated ? undefined : at,
-      gates: gated ? initialGates(req.env, { sensitive: req.sensitive }) : undefined,
+      gates: gated ? initialGates(gateEnv, { sensitive: req.sensitive }) : undefined,
       ...(req.notify ? { notify: req.notify } : {}),
+      ...(req.release ? { release: req.release } : {}),
       steps: initialSteps(stepsFor(req.env, { kind })),
     }, {
       // Shorter than the request connection's command timeout: a create this client gave up on never happens later.
@@ -184,7 +190,7 @@ export class DeployService {
     let record = result.created;
     try {
       if (gated) {
-        if (req.env.checklist.some((section) => section.items.some((it) => it.check))) {
+        if (gateEnv.checklist.some((section) => section.items.some((it) => it.check))) {
           await this.d.queues.scheduleGateJob({ kind: 'checks', deployId: record.id }, 0, `${record.id}-first`);
         }
       } else {

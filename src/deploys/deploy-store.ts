@@ -103,6 +103,8 @@ export interface DeployRecord extends CommitFields {
   notify?: { quiet?: boolean; channels?: string[] };
   /** The GitHub Deployment that mirrors this deploy, and the deploy it replaces (whose deployment ends inactive). */
   github?: { deploymentId?: number; replaces?: string; state?: 'queued' | 'in_progress' | 'success' | 'failure' | 'error' };
+  /** A deploy made by /release or /hotfix (src/releases), or marked `--kind`: the release kind whose rules its gates follow. */
+  release?: { id?: string; type?: 'release' | 'hotfix'; kind?: string };
   rev: number;
 }
 

@@ -1,6 +1,7 @@
 // Gates at work: opens a pending deploy, records ticks, approvals, rejections and expiries (each audited in
 // the same atomic write as the change, so the trail holds only what took effect), runs automatic checks,
 // and starts the deploy exactly once when everything is met.
+import { envForKind } from './release-kinds.js';
 import { escapeMrkdwn } from '../../blocks/format.js';
 import { roleLabel, type EnvironmentConfig } from '../core/config.js';
 import { audit, readDeployAudit, type AuditEntry, type DeployRecord } from '../deploys/deploy-store.js';
@@ -31,7 +32,8 @@ export class GateService {
   env(record: DeployRecord): EnvironmentConfig {
     const env = this.d.config.environments.find((e) => e.name === record.env);
     if (!env) throw new ConflictError(`Environment ${record.env} is no longer configured.`);
-    return env;
+    // A release kind's approvals and checklist stand in for the environment's (src/releases/kinds.ts).
+    return envForKind(this.d.config, env, record.release?.kind);
   }
 
   private async pending(id: string): Promise<{ record: DeployRecord; env: EnvironmentConfig; gates: GateState }> {

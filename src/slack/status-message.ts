@@ -2,6 +2,7 @@
 // message each, edited as the deploy moves), step output in the thread, and the deployment-log entry. Everything
 // goes through the delivery path (src/notify/delivery.ts): these calls only render and enqueue, so a deploy never
 // waits on Slack or fails because of it.
+import { envForKind, kindSummary } from '../gates/release-kinds.js';
 import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
@@ -139,11 +140,14 @@ export class StatusMessenger {
   }
 
   private async syncGateMessages(record: DeployRecord): Promise<void> {
-    const env = this.config.environments.find((e) => e.name === record.env);
-    if (!env) return;
+    const found = this.config.environments.find((e) => e.name === record.env);
+    if (!found) return;
+    // A release kind's gates replace the environment's; the message says which rules apply and why.
+    const env = envForKind(this.config, found, record.release?.kind);
+    const rules = record.release?.kind ? kindSummary(this.config, record.release.kind, record.release.type ? `from /${record.release.type}` : 'from --kind') : undefined;
     const roleName = (r: string) => roleLabel(this.config, r);
     const statusLink = record.status !== 'pending' ? await this.link(messageKeys.status(record.id)) : undefined;
-    const { text, blocks } = gateMessageBlocks(record, env, roleName, { statusLink });
+    const { text, blocks } = gateMessageBlocks(record, env, roleName, { statusLink, rules });
     await this.delivery.send({ key: messageKeys.gate(record.id), channel: record.channel, text, blocks, mode: 'upsert', version: record.rev });
     // Whose Home shows this deploy as waiting: its approvers and its requester (bounded by the config, not the queue).
     const homeUsers = new Set([record.requestedBy, ...(env.approvals?.roles ?? []).flatMap((r) => this.config.roles[r]?.users ?? [])]);

@@ -135,7 +135,9 @@ export function ghObject(component: string, fields: Json): Json {
   return merge(minimal({ $ref: `#/components/schemas/${component}` }), fields) as Json;
 }
 
-export interface StandinCommit { sha: string; message: string; author: string; parents: string[]; at: number }
+export interface StandinCommit { sha: string; message: string; author: string; parents: string[]; at: number; /** The repository's files at this commit (path → content). */ files?: Record<string, string> }
+/** A release made through POST /releases. */
+export interface StandinRelease { id: number; tag: string; name: string; body: string }
 export interface WorkflowPlan { conclusion: 'success' | 'failure' | 'cancelled'; /** How many reads of the run before it completes. */ polls?: number; failedJob?: { name: string; log: string } }
 export interface StandinRun { id: number; file: string; ref: string; headSha: string; inputs: Record<string, unknown>; createdAt: number; reads: number; plan: WorkflowPlan }
 export interface StandinDeployment { id: number; sha: string; ref: string; environment: string; payload: unknown; requiredContexts?: string[]; autoMerge?: boolean; statuses: Array<{ id: number; state: string; description: string; logUrl?: string }> }
@@ -160,8 +162,12 @@ export interface GithubStandin {
   checkRuns: Map<string, Array<{ name: string; status: 'completed' | 'in_progress' | 'queued'; conclusion: 'success' | 'failure' | 'neutral' | 'skipped' | null }>>;
   pulls: Array<{ number: number; headSha: string; mergeSha?: string; reviews: Array<{ user: string; state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' }>; /** GraphQL's reviewDecision (not in the REST description). */ reviewDecision?: 'APPROVED' | 'REVIEW_REQUIRED' | 'CHANGES_REQUESTED' | null }>;
   fault?: Fault;
-  /** Adds a commit on top of `branch` (created if new) and returns its SHA. */
-  commit(branch: string, message: string, author?: string): string;
+  /** Annotated tag objects (POST git/tags) by their SHA, and the tag refs that point at one (name → tag object SHA). */
+  tagObjects: Map<string, { tag: string; object: string; message: string }>;
+  annotated: Map<string, string>;
+  releases: StandinRelease[];
+  /** Adds a commit on top of `branch` (created if new) and returns its SHA; `files` are set (or changed) in it. */
+  commit(branch: string, message: string, author?: string, files?: Record<string, string>): string;
   stop(): Promise<void>;
 }
 
@@ -177,10 +183,11 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
 
   const s: GithubStandin = {
     url: '', owner, repo, token, calls: [], problems: [], commits: new Map(), branches: new Map(), tags: new Map(), deployments: [], runs: [], plans: new Map(), statuses: new Map(), checkRuns: new Map(), pulls: [],
-    commit(branch, message, author = 'Ada Lovelace') {
+    tagObjects: new Map(), annotated: new Map(), releases: [],
+    commit(branch, message, author = 'Ada Lovelace', files = {}) {
       const parent = s.branches.get(branch);
       const sha = createHash('sha1').update(`${branch}:${message}:${++seq}:${Date.now()}`).digest('hex');
-      s.commits.set(sha, { sha, message, author, parents: parent ? [parent] : [], at: Date.now() });
+      s.commits.set(sha, { sha, message, author, parents: parent ? [parent] : [], at: Date.now(), files: { ...(parent ? s.commits.get(parent)?.files : {}), ...files } });
       s.branches.set(branch, sha);
       return sha;
     },
@@ -197,12 +204,45 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
     commit: { url: `${repoUrl()}/git/commits/${c.sha}`, message: c.message, comment_count: 0, author: { name: c.author, email: 'dev@example.com', date: new Date(c.at).toISOString() }, committer: { name: c.author, email: 'dev@example.com', date: new Date(c.at).toISOString() }, tree: { sha: c.sha, url: `${repoUrl()}/git/trees/${c.sha}` } },
     author: null, committer: null, parents: c.parents.map((p) => ({ sha: p, url: `${repoUrl()}/commits/${p}` })),
   });
-  /** Commits reachable from `sha` (first parents), newest first. */
+  /** Commits reachable from `sha` (every parent, so merged branches count), newest first. */
   const ancestry = (sha: string): string[] => {
-    const out: string[] = [];
-    for (let c = s.commits.get(sha); c; c = c.parents[0] ? s.commits.get(c.parents[0]) : undefined) out.push(c.sha);
-    return out;
+    const seen = new Set<string>();
+    const queue = [sha];
+    while (queue.length) {
+      const c = s.commits.get(queue.shift() ?? '');
+      if (!c || seen.has(c.sha)) continue;
+      seen.add(c.sha);
+      queue.push(...c.parents);
+    }
+    return [...seen].sort((a, b) => (s.commits.get(b)?.at ?? 0) - (s.commits.get(a)?.at ?? 0));
   };
+  /** The files that differ between two commits' trees, with GitHub's status words. */
+  const changedFiles = (from: StandinCommit, to: StandinCommit) => {
+    const a = from.files ?? {};
+    const b = to.files ?? {};
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((f) => a[f] !== b[f]).map((f) => ({ filename: f, status: f in a ? (f in b ? 'modified' : 'removed') : 'added' }));
+  };
+  /** The newest commit both reach. */
+  const mergeBase = (x: string, y: string): StandinCommit | undefined => {
+    const ys = new Set(ancestry(y));
+    const found = ancestry(x).find((c) => ys.has(c));
+    return found ? s.commits.get(found) : undefined;
+  };
+  const gitRefJson = (ref: string, sha: string, type: 'commit' | 'tag') => ghObject('git-ref', { ref, node_id: `REF_${ref}`, url: `${repoUrl()}/git/${ref}`, object: { type, sha, url: `${repoUrl()}/git/${type}s/${sha}` } });
+  const gitTagJson = (sha: string, t: { tag: string; object: string; message: string }) => ghObject('git-tag', {
+    node_id: `TAG_${sha.slice(0, 8)}`, tag: t.tag, sha, url: `${repoUrl()}/git/tags/${sha}`, message: t.message,
+    tagger: { date: new Date().toISOString(), email: 'shipmate@example.com', name: 'Shipmate' }, object: { sha: t.object, type: 'commit', url: `${repoUrl()}/git/commits/${t.object}` }, verification: { verified: false, reason: 'unsigned', payload: null, signature: null, verified_at: null },
+  });
+  const releaseJson = (r: StandinRelease) => ghObject('release', {
+    url: `${repoUrl()}/releases/${r.id}`, html_url: `${html}/releases/tag/${r.tag}`, assets_url: `${repoUrl()}/releases/${r.id}/assets`, upload_url: `${repoUrl()}/releases/${r.id}/assets{?name,label}`,
+    tarball_url: null, zipball_url: null, id: r.id, node_id: `RE_${r.id}`, tag_name: r.tag, target_commitish: 'main', name: r.name, body: r.body, draft: false, prerelease: false,
+    created_at: new Date().toISOString(), published_at: new Date().toISOString(), author: user('shipmate'), assets: [],
+  });
+  const fileCommitJson = (c: StandinCommit, path: string) => ghObject('file-commit', {
+    content: { name: path.split('/').at(-1), path, sha: createHash('sha1').update(c.files?.[path] ?? '').digest('hex'), size: (c.files?.[path] ?? '').length, url: `${repoUrl()}/contents/${path}`, html_url: `${html}/blob/${c.sha}/${path}`, git_url: `${repoUrl()}/git/blobs/x`, download_url: `${html}/raw/${c.sha}/${path}`, type: 'file', _links: { self: `${repoUrl()}/contents/${path}`, git: `${repoUrl()}/git/blobs/x`, html: `${html}/blob/${c.sha}/${path}` } },
+    commit: { sha: c.sha, node_id: `C_${c.sha.slice(0, 8)}`, url: `${repoUrl()}/git/commits/${c.sha}`, html_url: `${html}/commit/${c.sha}`, author: { date: new Date(c.at).toISOString(), name: c.author, email: 'dev@example.com' }, committer: { date: new Date(c.at).toISOString(), name: c.author, email: 'dev@example.com' }, message: c.message, tree: { url: `${repoUrl()}/git/trees/${c.sha}`, sha: c.sha }, parents: c.parents.map((p) => ({ url: `${repoUrl()}/commits/${p}`, html_url: `${html}/commit/${p}`, sha: p })), verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null } },
+  });
+  const unprocessable = (message: string): Answer => ({ status: 422, body: { message, documentation_url: 'https://docs.github.com/rest' } });
   const runJson = (r: StandinRun) => {
     const done = r.reads > (r.plan.polls ?? 1);
     return ghObject('workflow-run', {
@@ -239,7 +279,121 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
         url: `${repoUrl()}/compare/${p.basehead}`, html_url: `${html}/compare/${p.basehead}`, permalink_url: `${html}/compare/${p.basehead}`, diff_url: `${html}/compare/${p.basehead}.diff`, patch_url: `${html}/compare/${p.basehead}.patch`,
         base_commit: commitJson(b), merge_base_commit: commitJson(b), status: behind.length && ahead.length ? 'diverged' : ahead.length ? 'ahead' : behind.length ? 'behind' : 'identical',
         ahead_by: ahead.length, behind_by: behind.length, total_commits: ahead.length, commits: ahead.map((x) => commitJson(s.commits.get(x) as StandinCommit)),
+        // Like GitHub's three-dot compare: the changes on head since the commit both share.
+        files: changedFiles(mergeBase(b.sha, h.sha) ?? b, h).map((f) => ghObject('diff-entry', { sha: h.sha, filename: f.filename, status: f.status, additions: 1, deletions: 0, changes: 1, blob_url: `${html}/blob/${h.sha}/${f.filename}`, raw_url: `${html}/raw/${h.sha}/${f.filename}`, contents_url: `${repoUrl()}/contents/${f.filename}` })),
       }) };
+    } },
+    // ── Releases (src/releases/github-host.ts): refs, annotated tags, releases, merges, file contents, commit lists ──
+    { method: 'get', spec: '/repos/{owner}/{repo}/git/ref/{ref}', handle: (p) => {
+      const ref = p.ref ?? '';
+      if (ref.startsWith('heads/')) {
+        const sha = s.branches.get(ref.slice(6));
+        return sha ? { status: 200, body: gitRefJson(`refs/${ref}`, sha, 'commit') } : notFound;
+      }
+      if (ref.startsWith('tags/')) {
+        const name = ref.slice(5);
+        const obj = s.annotated.get(name);
+        const sha = s.tags.get(name);
+        return obj ? { status: 200, body: gitRefJson(`refs/${ref}`, obj, 'tag') } : sha ? { status: 200, body: gitRefJson(`refs/${ref}`, sha, 'commit') } : notFound;
+      }
+      return notFound;
+    } },
+    { method: 'post', spec: '/repos/{owner}/{repo}/git/refs', handle: (_p, _q, body) => {
+      const ref = String(body.ref ?? '');
+      const sha = String(body.sha ?? '');
+      if (ref.startsWith('refs/heads/')) {
+        if (s.branches.has(ref.slice(11))) return unprocessable('Reference already exists');
+        if (!s.commits.has(sha)) return unprocessable('Object does not exist');
+        s.branches.set(ref.slice(11), sha);
+        return { status: 201, body: gitRefJson(ref, sha, 'commit') };
+      }
+      if (ref.startsWith('refs/tags/')) {
+        const name = ref.slice(10);
+        if (s.tags.has(name)) return unprocessable('Reference already exists');
+        const obj = s.tagObjects.get(sha);
+        if (!obj && !s.commits.has(sha)) return unprocessable('Object does not exist');
+        s.tags.set(name, obj ? obj.object : sha);
+        if (obj) s.annotated.set(name, sha);
+        return { status: 201, body: gitRefJson(ref, sha, obj ? 'tag' : 'commit') };
+      }
+      return unprocessable('Reference name is not valid');
+    } },
+    { method: 'post', spec: '/repos/{owner}/{repo}/git/tags', handle: (_p, _q, body) => {
+      const object = String(body.object ?? '');
+      if (!s.commits.has(object)) return unprocessable('Object does not exist');
+      const t = { tag: String(body.tag ?? ''), object, message: String(body.message ?? '') };
+      const sha = createHash('sha1').update(`tag:${t.tag}:${t.object}:${++seq}`).digest('hex');
+      s.tagObjects.set(sha, t);
+      return { status: 201, body: gitTagJson(sha, t) };
+    } },
+    { method: 'get', spec: '/repos/{owner}/{repo}/git/tags/{tag_sha}', handle: (p) => {
+      const t = s.tagObjects.get(p.tag_sha ?? '');
+      return t ? { status: 200, body: gitTagJson(p.tag_sha ?? '', t) } : notFound;
+    } },
+    { method: 'get', spec: '/repos/{owner}/{repo}/releases/tags/{tag}', handle: (p) => {
+      const r = s.releases.find((x) => x.tag === p.tag);
+      return r ? { status: 200, body: releaseJson(r) } : notFound;
+    } },
+    { method: 'post', spec: '/repos/{owner}/{repo}/releases', handle: (_p, _q, body) => {
+      const tag = String(body.tag_name ?? '');
+      if (s.releases.some((x) => x.tag === tag)) return unprocessable('Validation Failed: tag_name already_exists');
+      const r: StandinRelease = { id: 7000 + s.releases.length + 1, tag, name: String(body.name ?? tag), body: String(body.body ?? '') };
+      s.releases.push(r);
+      return { status: 201, body: releaseJson(r) };
+    } },
+    { method: 'post', spec: '/repos/{owner}/{repo}/merges', handle: (_p, _q, body) => {
+      const baseName = String(body.base ?? '');
+      const baseSha = s.branches.get(baseName);
+      const head = resolveRef(String(body.head ?? ''));
+      if (!baseSha || !head) return { status: 404, body: { message: 'Base or head does not exist', documentation_url: 'https://docs.github.com/rest' } };
+      const base = s.commits.get(baseSha) as StandinCommit;
+      if (ancestry(base.sha).includes(head.sha)) return { status: 204 };
+      const shared = mergeBase(base.sha, head.sha);
+      const ours = new Set(changedFiles(shared ?? base, base).map((f) => f.filename));
+      const theirs = changedFiles(shared ?? base, head);
+      if (theirs.some((f) => ours.has(f.filename) && base.files?.[f.filename] !== head.files?.[f.filename])) return { status: 409, body: { message: 'Merge conflict', documentation_url: 'https://docs.github.com/rest' } };
+      const files = { ...base.files };
+      for (const f of theirs) {
+        if (f.status === 'removed') delete files[f.filename];
+        else files[f.filename] = head.files?.[f.filename] ?? '';
+      }
+      const sha = createHash('sha1').update(`merge:${base.sha}:${head.sha}:${++seq}`).digest('hex');
+      const c: StandinCommit = { sha, message: String(body.commit_message ?? `Merge ${String(body.head)} into ${baseName}`), author: 'Shipmate', parents: [base.sha, head.sha], at: Date.now(), files };
+      s.commits.set(sha, c);
+      s.branches.set(baseName, sha);
+      return { status: 201, body: commitJson(c) };
+    } },
+    { method: 'get', spec: '/repos/{owner}/{repo}/contents/{path}', handle: (p, q) => {
+      const c = resolveRef(q.get('ref') ?? 'main');
+      const path = p.path ?? '';
+      const content = c?.files?.[path];
+      if (!c || content === undefined) return notFound;
+      const sha = createHash('sha1').update(content).digest('hex');
+      return { status: 200, body: ghObject('content-file', {
+        type: 'file', encoding: 'base64', size: content.length, name: path.split('/').at(-1), path, content: Buffer.from(content).toString('base64'), sha,
+        url: `${repoUrl()}/contents/${path}`, git_url: `${repoUrl()}/git/blobs/${sha}`, html_url: `${html}/blob/${c.sha}/${path}`, download_url: `${html}/raw/${c.sha}/${path}`,
+        _links: { self: `${repoUrl()}/contents/${path}`, git: `${repoUrl()}/git/blobs/${sha}`, html: `${html}/blob/${c.sha}/${path}` },
+      }) };
+    } },
+    { method: 'put', spec: '/repos/{owner}/{repo}/contents/{path}', handle: (p, _q, body) => {
+      const branch = String(body.branch ?? 'main');
+      const tipSha = s.branches.get(branch);
+      const tip = tipSha ? s.commits.get(tipSha) : undefined;
+      if (!tip) return notFound;
+      const path = p.path ?? '';
+      const current = tip.files?.[path];
+      const currentSha = current === undefined ? undefined : createHash('sha1').update(current).digest('hex');
+      // GitHub's optimistic lock: updating a file needs the SHA of the version being replaced.
+      if (currentSha !== (body.sha === undefined ? undefined : String(body.sha))) return { status: 409, body: { message: `${path} does not match ${String(body.sha)}`, documentation_url: 'https://docs.github.com/rest' } };
+      const sha = s.commit(branch, String(body.message ?? `Update ${path}`), 'Shipmate', { [path]: Buffer.from(String(body.content ?? ''), 'base64').toString('utf8') });
+      return { status: current === undefined ? 201 : 200, body: fileCommitJson(s.commits.get(sha) as StandinCommit, path) };
+    } },
+    { method: 'get', spec: '/repos/{owner}/{repo}/commits', handle: (_p, q) => {
+      const c = resolveRef(q.get('sha') ?? 'main');
+      if (!c) return notFound;
+      const perPage = Number(q.get('per_page') ?? 30);
+      const page = Number(q.get('page') ?? 1);
+      return { status: 200, body: ancestry(c.sha).slice((page - 1) * perPage, page * perPage).map((x) => commitJson(s.commits.get(x) as StandinCommit)) };
     } },
     { method: 'post', spec: '/repos/{owner}/{repo}/deployments', handle: (_p, _q, body) => {
       const c = resolveRef(String(body.ref ?? ''));
@@ -333,7 +487,9 @@ export async function startGithubStandin(opts: { token?: string; owner?: string;
   precompile(routes);
   const matchers = routes.map((r) => {
     const names: string[] = [];
-    const pattern = new RegExp(`^${r.spec.replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), n === 'basehead' ? '(.+)' : '([^/]+)'))}$`);
+    // basehead, a git ref ("heads/release/v1.5.0") and a file path may hold slashes.
+    const wide = (n: string) => n === 'basehead' || n === 'path' || (n === 'ref' && r.spec.includes('/git/ref/'));
+    const pattern = new RegExp(`^${r.spec.replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), wide(n) ? '(.+)' : '([^/]+)'))}$`);
     return { route: r, names, pattern };
   });
 

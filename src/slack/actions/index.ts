@@ -13,6 +13,7 @@ import { payloadGuard } from './guard.js';
 import { registerRollbackActions } from './rollback.js';
 import { createLockWatchAction } from './lock-watch.js';
 import { registerFlagActions } from './flags.js';
+import { registerReleaseActions } from './releases.js';
 
 export function registerActions(app: App, deps: Deps): void {
   // Global middleware runs before every listener (slash commands included), whatever the registration order.
@@ -24,5 +25,6 @@ export function registerActions(app: App, deps: Deps): void {
   app.action(ACTIONS.lockWatch, createLockWatchAction(deps));
   registerCanaryActions(app, deps);
   registerFlagActions(app, deps);
+  registerReleaseActions(app, deps);
   registerHome(app, deps);
 }
