@@ -6,6 +6,7 @@ import { createDeployCommand } from './deploy.js';
 import { createDeploysCommand } from './deploys.js';
 import { createRollbackCommand } from './rollback.js';
 import { createShipmateCommand } from './shipmate.js';
+import { createMigrateCommand } from './migrate.js';
 import type { SlashCommand } from './help.js';
 
 const COMMANDS = {
@@ -13,6 +14,7 @@ const COMMANDS = {
   '/deploys': createDeploysCommand,
   '/rollback': createRollbackCommand,
   '/shipmate': createShipmateCommand,
+  '/migrate': createMigrateCommand,
 } as const satisfies Record<SlashCommand, unknown>; // every command has its help text, and the reverse
 
 export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;

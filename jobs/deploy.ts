@@ -17,6 +17,8 @@ import { deployVars, type DeployVars } from '../src/core/template.js';
 import { changesBetween } from '../src/versions/changes.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
 import type { DeployJobData } from './queues.js';
+import { migrationVars, stepsFor } from '../src/migrations/migrations.js';
+import { recordMigrationDone } from '../src/migrations/migration-service.js';
 
 /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
 export async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
@@ -145,7 +147,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // A record already "running" was picked up before: by a worker that handed it back, or one that died.
     if (record.status === 'running' && !record.handedBack) {
       const at = record.steps.findIndex((s) => s.status === 'running');
-      const step = at >= 0 ? env.steps[at] : undefined;
+      const step = at >= 0 ? stepsFor(env, record)[at] : undefined;
       if (at >= 0 && !step?.retrySafe) {
         log.warn({ step: record.steps[at]?.name }, 'deploy interrupted by a worker crash');
         const stepName = record.steps[at]?.name ?? 'a step';
@@ -184,9 +186,11 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
 
   async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
-    const vars: DeployVars = deployVars(start);
-    for (let i = start.steps.findIndex((s) => s.status !== 'passed'); i >= 0 && i < env.steps.length; i++) {
-      const step = env.steps[i];
+    // A migrate record runs its migration's backup, script and verify steps (src/migrations), a deploy the environment's.
+    const steps = stepsFor(env, start);
+    const vars: DeployVars = migrationVars(env, start, deployVars(start));
+    for (let i = start.steps.findIndex((s) => s.status !== 'passed'); i >= 0 && i < steps.length; i++) {
+      const step = steps[i];
       if (!step) break;
       const current = await store.get(id);
       if (current?.cancelRequestedBy || signal?.aborted) {
@@ -270,8 +274,13 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // The environment's state moves first: once the record says succeeded, promotion rules already see it.
     const at = deps.now();
     run.check();
-    await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
-    await store.markSucceeded(start.env, start, at);
+    if (start.kind === 'migrate') {
+      // A migration leaves the deployed version alone; it is recorded as applied (or rolled back) there.
+      await recordMigrationDone(deps, start, at);
+    } else {
+      await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
+      await store.markSucceeded(start.env, start, at);
+    }
     await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';

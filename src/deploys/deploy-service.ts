@@ -8,6 +8,8 @@ import { ConflictError, NotAuthorizedError, UserInputError } from '../core/error
 import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
 import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
+import { soakProblem, timeRulesProblem } from '../schedule/schedule.js';
+import { userTimeZone } from '../schedule/user-tz.js';
 
 export interface DeployRequest {
   env: EnvironmentConfig;
@@ -26,6 +28,8 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** `--quiet` / `--notify #channel` (src/notify). */
   notify?: { quiet?: boolean; channels?: string[] };
+  /** A hotfix passes deploy freezes (unless the freeze says otherwise) and an enforced release calendar (src/schedule). */
+  hotfix?: boolean;
 }
 
 export type RequestOutcome =
@@ -102,10 +106,17 @@ export class DeployService {
   }
 
   /** Why this version may not go to `env` yet (promotion rule), or undefined. With a commit, that commit must have succeeded there. */
-  async promotionProblem(env: EnvironmentConfig, version: string | { ref: string; version: string; sha?: string }): Promise<string | undefined> {
+  async promotionProblem(env: EnvironmentConfig, version: string | { ref: string; version: string; sha?: string }, user?: string): Promise<string | undefined> {
     const from = env.requires?.succeededOn;
     const v = typeof version === 'string' ? { ref: version, version } : version;
-    if (!from || (await this.d.store.hasSucceeded(from, v))) return undefined;
+    if (!from) return undefined;
+    const since = await this.d.store.succeededAt(from, v.sha ? { version: v.version, sha: v.sha } : v.version);
+    if (since !== undefined) {
+      // Soak time (src/schedule): the version must also have been there long enough.
+      const now = this.d.now();
+      if (!soakProblem(env, v.version, since, now)) return undefined;
+      return soakProblem(env, v.version, since, now, user ? await userTimeZone(this.d, user) : undefined);
+    }
     if (v.sha) {
       const there = await this.d.store.envState(from);
       // The usual way to get here: promoting a branch that has moved on since it was deployed there.
@@ -133,6 +144,12 @@ export class DeployService {
     const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
     req.signal?.throwIfAborted();
     const at = this.d.now();
+    // Freezes and an enforced release calendar (src/schedule); a rollback is the way out, so they never hold it.
+    if (req.rollbackFrom === undefined && timeRulesProblem(this.d.config, req.env, at, { hotfix: req.hotfix })) {
+      const refusal = timeRulesProblem(this.d.config, req.env, at, { hotfix: req.hotfix }, await userTimeZone(this.d, req.user)) ?? '';
+      await audit(this.d.redis, this.d.prefix, { action: 'deploy.refused', user: req.user, env: req.env.name, detail: `ref ${req.ref}: time rules` }, at);
+      throw new UserInputError(`${refusal} Nothing was queued.`);
+    }
     const gated = hasGates(req.env) && req.rollbackFrom === undefined;
     const rollback = req.rollbackFrom !== undefined;
     const result = await this.d.store.createOnce({
@@ -156,7 +173,7 @@ export class DeployService {
       unique: true,
       audit: rollback
         ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}` }
-        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: resolved ? `${req.ref} ${resolved.sha}` : req.ref },
+        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: `${resolved ? `${req.ref} ${resolved.sha}` : req.ref}${req.hotfix ? ' (hotfix)' : ''}` },
     });
     if (!('created' in result)) {
       const existing = await this.d.store.get(result.existing);

@@ -21,6 +21,7 @@ import { stepEnv } from '../steps/step-env.js';
 import { deployVars, renderTemplate } from '../core/template.js';
 import { messageKeys } from '../notify/message-keys.js';
 import type { Redis } from 'ioredis';
+import { gateEnvironment } from '../migrations/override.js';
 
 export class GateService {
   constructor(private readonly d: ServiceDeps) {}
@@ -30,7 +31,7 @@ export class GateService {
   env(record: DeployRecord): EnvironmentConfig {
     const env = this.d.config.environments.find((e) => e.name === record.env);
     if (!env) throw new ConflictError(`Environment ${record.env} is no longer configured.`);
-    return env;
+    return gateEnvironment(env, record);
   }
 
   private async pending(id: string): Promise<{ record: DeployRecord; env: EnvironmentConfig; gates: GateState }> {

@@ -2,6 +2,7 @@
 // message each, edited as the deploy moves), step output in the thread, and the deployment-log entry. Everything
 // goes through the delivery path (src/notify/delivery.ts): these calls only render and enqueue, so a deploy never
 // waits on Slack or fails because of it.
+import { gateEnvironment } from '../migrations/override.js';
 import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
@@ -112,8 +113,9 @@ export class StatusMessenger {
   }
 
   private async syncGateMessages(record: DeployRecord): Promise<void> {
-    const env = this.config.environments.find((e) => e.name === record.env);
-    if (!env) return;
+    const configured = this.config.environments.find((e) => e.name === record.env);
+    if (!configured) return;
+    const env = gateEnvironment(configured, record);
     const roleName = (r: string) => roleLabel(this.config, r);
     const statusLink = record.status !== 'pending' ? await this.link(messageKeys.status(record.id)) : undefined;
     const { text, blocks } = gateMessageBlocks(record, env, roleName, { statusLink });
