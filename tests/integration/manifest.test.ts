@@ -79,7 +79,7 @@ describe('manifest.yml', () => {
       expect(c.description.length).toBeGreaterThan(0);
     }
     const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
-    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]', '/deploys': '[env]', '/rollback': '<env> [version]', '/shipmate': '[command]' });
+    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive] [--hotfix] [--quiet] [--notify #channel]', '/deploys': '[env | windows [env]]', '/migrate': '<env> <migration> [--rollback] | status [env]', '/rollback': '<env> [version]', '/shipmate': '[command]' });
   });
 
   it("gives each command the usage hint its in-Slack help shows (`/deploy help`, `/shipmate`), so they cannot drift", () => {
