@@ -47,6 +47,7 @@ function stepLine(step: StepState, index: number): string {
 
 export function deployTitle(d: Pick<DeployRecord, 'id' | 'version' | 'sha' | 'env' | 'kind' | 'rollbackFrom'>): string {
   if (d.kind === 'rollback') return `Rollback #${d.id} · ${d.env} back to ${versionLabel(d)}${d.rollbackFrom ? ` (from ${d.rollbackFrom})` : ''}`;
+  if (d.kind === 'migrate') return `Migration #${d.id} · ${d.version} on ${d.env}`;
   return `Deploy #${d.id} · ${versionLabel(d)} → ${d.env}`;
 }
 

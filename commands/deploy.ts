@@ -68,9 +68,10 @@ const deployArgs = z.strictObject({
   quiet: z.boolean(),
   notify: z.array(z.string()).max(5, 'At most 5 extra channels with `--notify`.'),
   kind: z.string().optional(),
+  hotfix: z.boolean(),
 });
 
-const FLAGS = new Set(['--dry-run', '--sensitive', '--quiet', '--notify', '--kind']);
+const FLAGS = new Set(['--dry-run', '--sensitive', '--quiet', '--notify', '--kind', '--hotfix']);
 
 /**
  * The channel after `--notify`: Slack sends a picked channel as `<#C123|name>` (or `<#C123>`) in command text;
@@ -111,7 +112,7 @@ export function parseDeployText(text: string, config: Config): z.infer<typeof de
   const tokens = all.filter((t) => !FLAGS.has(t));
   if (tokens.length === 0) throw new UserInputError('Which environment?', usage);
   if (tokens.length > 2) throw new UserInputError('Too many words: give an environment and at most one ref.', usage);
-  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive'), quiet: all.includes('--quiet'), notify: [...new Set(notify)], kind });
+  const parsed = deployArgs.safeParse({ env: tokens[0], ref: tokens[1], dryRun: all.includes('--dry-run'), sensitive: all.includes('--sensitive'), quiet: all.includes('--quiet'), notify: [...new Set(notify)], kind, hotfix: all.includes('--hotfix') });
   if (!parsed.success) throw new UserInputError(parsed.error.issues.find((i) => i.path[0] === 'notify')?.message ?? 'That is not a deploy request I understand.', usage);
   return parsed.data;
 }
@@ -134,7 +135,7 @@ export function createDeployCommand(deps: Deps) {
     const resolved = await deps.deploys.resolveRef(env, ref, signal);
     const version = { ref, version: resolved?.tag ?? ref, ...(resolved ? { sha: resolved.sha } : {}) };
     const shown = versionLabel(version);
-    const promotion = await deps.deploys.promotionProblem(env, version);
+    const promotion = await deps.deploys.promotionProblem(env, version, command.user_id);
     if (args.sensitive && !env.approvals?.sensitiveRequires.length) {
       throw new UserInputError(`\`--sensitive\` changes nothing on ${env.name}: its config names no sign-off for sensitive changes (approvals.sensitiveRequires).`, deployUsage(config));
     }
@@ -146,7 +147,7 @@ export function createDeployCommand(deps: Deps) {
       await audit(deps.redis, deps.prefix, { action: 'deploy.refused', user: command.user_id, env: env.name, detail: `ref ${ref}: promotion rule` });
       throw new UserInputError(promotion);
     }
-    const outcome = await deps.deploys.request({ env, ref, ...(resolved ? { resolved } : {}), user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, delivery: command.trigger_id, signal,
+    const outcome = await deps.deploys.request({ env, ref, ...(resolved ? { resolved } : {}), user: command.user_id, channel: command.channel_id, sensitive: args.sensitive, hotfix: args.hotfix || undefined, delivery: command.trigger_id, signal,
       ...(args.kind ? { release: { kind: args.kind } } : {}),
       notify: args.quiet || args.notify.length ? { quiet: args.quiet || undefined, channels: args.notify.length ? args.notify : undefined } : undefined });
     if (outcome.existing) return { reply: existingDeployReply(outcome.existing, outcome.reason, command.team_domain) };

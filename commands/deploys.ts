@@ -5,6 +5,8 @@ import { environmentNames, requireEnvironment } from '../src/deploys/environment
 import { UserInputError } from '../src/core/errors.js';
 import { deploysOverview } from '../src/slack/overview.js';
 import { commandListener } from './respond.js';
+import { windowsText } from '../src/schedule/schedule.js';
+import { userTimeZone } from '../src/schedule/user-tz.js';
 
 const REASON_MAX = 300;
 
@@ -30,6 +32,13 @@ export function createDeploysCommand(deps: Deps) {
       await deps.deploys.locks.lock(env, command.user_id, reason);
       log.info({ env: env.name }, 'locked');
       return { reply: `:lock: Locked *${env.name}*: deploys there are refused until someone runs \`/deploys unlock ${env.name}\`.` };
+    }
+    // `/deploys windows [env]`: maintenance windows, freezes and release days ahead (src/schedule).
+    if (word[0]?.toLowerCase() === 'windows') {
+      const windowsUsage = `Usage: \`/deploys windows [environment]\`. Environments: ${environmentNames(deps.config)}.`;
+      if (word.length > 2) throw new UserInputError('`/deploys windows` takes at most one environment.', windowsUsage);
+      const env = word[1] ? requireEnvironment(deps.config, word[1], windowsUsage).name : undefined;
+      return { reply: windowsText(deps.config, deps.now(), await userTimeZone(deps, command.user_id), env) };
     }
     if (word.length > 1) throw new UserInputError('`/deploys` takes at most one environment.', usage);
     const only = word[0] ? requireEnvironment(deps.config, word[0], usage).name : undefined;

@@ -57,7 +57,7 @@ function valueExample(c: Config, env: string): Array<[string, string]> {
 
 export const COMMAND_HELP = {
   '/deploy': {
-    hint: '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]',
+    hint: '<env> [ref] [--dry-run] [--sensitive] [--hotfix] [--quiet] [--notify #channel]',
     does: 'Deploys a ref (a tag, branch or commit) to an environment: checks who may, the promotion rule and the gates, then runs its steps.',
     who: whoDeploys,
     examples: (c) => {
@@ -84,12 +84,25 @@ export const COMMAND_HELP = {
     },
   },
   '/deploys': {
-    hint: '[env] | lock <env> "reason" | unlock <env>',
-    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, locks, and the latest deploy-log entries. `lock` refuses deploys to an environment until `unlock` (rollbacks always pass); a successful rollback locks it too.",
+    hint: '[env | windows [env]] | lock <env> "reason" | unlock <env>',
+    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, locks, and the latest deploy-log entries. `windows` lists the next maintenance windows, freezes and release days. `lock` refuses deploys to an environment until `unlock` (rollbacks always pass); a successful rollback locks it too.",
     who: () => 'everyone; lock and unlock: the environment\'s deployers and approvers',
     examples: (c) => {
       const z = last(c);
-      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`], [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`], [`/deploys unlock ${z.name}`, 'let deploys go there again']] as Array<[string, string]> : [])];
+      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`], [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`], [`/deploys unlock ${z.name}`, 'let deploys go there again']] as Array<[string, string]> : []), ['/deploys windows', 'maintenance windows, freezes and release days ahead, in UTC and your time zone']];
+    },
+  },
+  '/migrate': {
+    hint: '<env> <migration> [--rollback] | status [env]',
+    does: "Runs a database migration through the environment's queue (never beside a deploy there): backup, the script, verify. It needs its paired rollback script and must have run on the previous environment first; production migrations may need a maintenance window.",
+    who: whoDeploys,
+    examples: (c) => {
+      const z = c.environments.filter((e) => e.migrations).at(-1);
+      const name = z?.migrations ? `${z.migrations.migratePrefix}20260207_add_usage_constraints` : 'migrate_20260207_add_usage_constraints';
+      return [
+        ...(z ? [[`/migrate ${z.name} ${name}`, `apply it on ${z.name}`] as [string, string], [`/migrate ${z.name} ${name} --rollback`, 'run its paired rollback script'] as [string, string]] : []),
+        ['/migrate status', 'what is applied where, when and by whom, and what is pending'],
+      ];
     },
   },
   '/release': {

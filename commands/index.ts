@@ -9,6 +9,7 @@ import { createShipmateCommand } from './shipmate.js';
 import { createFlagCommand } from './flag.js';
 import { createReleaseCommand } from './release.js';
 import { createHotfixCommand } from './hotfix.js';
+import { createMigrateCommand } from './migrate.js';
 import type { SlashCommand } from './help.js';
 
 const COMMANDS = {
@@ -19,6 +20,7 @@ const COMMANDS = {
   '/flag': createFlagCommand,
   '/release': createReleaseCommand,
   '/hotfix': createHotfixCommand,
+  '/migrate': createMigrateCommand,
 } as const satisfies Record<SlashCommand, unknown>; // every command has its help text, and the reverse
 
 export const SLASH_COMMANDS = Object.keys(COMMANDS) as ReadonlyArray<keyof typeof COMMANDS>;

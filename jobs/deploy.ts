@@ -19,6 +19,8 @@ import { DeployRun, LostRunError } from './deploy-run.js';
 import { stepsFor } from '../src/deploys/change-steps.js';
 import { LockedError } from '../src/deploys/locks.js';
 import type { DeployJobData } from './queues.js';
+import { migrationVars } from '../src/migrations/migrations.js';
+import { recordMigrationDone } from '../src/migrations/migration-service.js';
 
 /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
 export async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
@@ -209,8 +211,9 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
 
   async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
     const id = start.id;
-    const vars: DeployVars = deployVars(start);
+    // A migrate record runs its migration's backup, script and verify steps (src/migrations), a deploy the environment's.
     const steps = stepsFor(env, start);
+    const vars: DeployVars = migrationVars(env, start, deployVars(start));
     const first = start.steps.findIndex((s) => s.status !== 'passed');
     for (let i = first; i >= 0 && i < steps.length; i++) {
       const step = steps[i];
@@ -326,13 +329,18 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // The environment's state moves first: once the record says succeeded, promotion rules already see it.
     const at = deps.now();
     run.check();
-    await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
-    await store.markSucceeded(start.env, start, at);
-    // A rollback leaves its environment locked with its reason until someone unlocks it (what it undid needs a
-    // look first); locked before the record says succeeded, so whoever sees it done sees the lock.
-    if (start.kind === 'rollback') {
-      await deps.deploys.locks.lock(env, start.requestedBy, start.reason ?? `rolled back from ${start.rollbackFrom ?? 'the previous version'}`, { deployId: id, replace: true })
-        .catch((err: Error) => log.error({ err: err.message }, 'environment not locked after the rollback'));
+    if (start.kind === 'migrate') {
+      // A migration leaves the deployed version alone; it is recorded as applied (or rolled back) there.
+      await recordMigrationDone(deps, start, at);
+    } else {
+      await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
+      await store.markSucceeded(start.env, start, at);
+      // A rollback leaves its environment locked with its reason until someone unlocks it (what it undid needs a
+      // look first); locked before the record says succeeded, so whoever sees it done sees the lock.
+      if (start.kind === 'rollback') {
+        await deps.deploys.locks.lock(env, start.requestedBy, start.reason ?? `rolled back from ${start.rollbackFrom ?? 'the previous version'}`, { deployId: id, replace: true })
+          .catch((err: Error) => log.error({ err: err.message }, 'environment not locked after the rollback'));
+      }
     }
     await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');

@@ -8,6 +8,7 @@ import { isFinal } from '../src/deploys/deploy-store.js';
 import type { Deps } from '../src/deps.js';
 import { createRedis } from '../src/core/redis.js';
 import { createDeployProcessor, killLeftovers } from './deploy.js';
+import { startMaintenanceWorker } from './maintenance-notice.js';
 import { startFollowUpWorker } from './follow-up.js';
 import { startFlagCleanup } from './flag-cleanup.js';
 import { startReleaseWorker } from './release.js';
@@ -71,6 +72,8 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   const followUpWorker = startFollowUpWorker(deps, connection, locks);
   const flagCleanup = await startFlagCleanup(deps, connection, locks);
   const releaseWorker = startReleaseWorker(deps, connection, locks);
+  // Maintenance-ahead notices (jobs/maintenance-notice.ts): only where a window asks for them.
+  const maintenance = deps.config.schedule.maintenanceWindows.some((w) => w.notifyBefore) ? await startMaintenanceWorker(deps, connection, locks) : undefined;
 
   // Many channels drain side by side; each channel has one drainer at a time (its generation's job).
   const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
@@ -100,8 +103,9 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker].map((w) => w.close()));
+      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker, ...(maintenance ? [maintenance.worker] : [])].map((w) => w.close()));
       await flagCleanup.queue.close();
+      await maintenance?.queue.close();
       subscriber.disconnect();
       await connection.quit().catch(() => undefined);
     },

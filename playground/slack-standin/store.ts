@@ -1,4 +1,5 @@
 // In-memory workspace state of the Slack stand-in: users, channels, user groups, messages, views, plus Slack-shaped renderers.
+import { tzOffset } from '@date-fns/tz';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
@@ -21,7 +22,7 @@ export interface StandinMessage {
   /** Message metadata (chat.postMessage `metadata`), returned by history/replies with include_all_metadata. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
-export interface StandinUser { id: string; name: string; real_name?: string; is_bot?: boolean }
+export interface StandinUser { id: string; name: string; real_name?: string; is_bot?: boolean; /** IANA zone users.info reports (default Etc/UTC). */ tz?: string }
 export interface StandinChannel { id: string; name: string; is_im?: boolean; is_private?: boolean; user?: string; members?: string[] }
 export interface StandinUserGroup { id: string; handle: string; users: string[]; name?: string }
 export interface StandinView { id: string; user?: string; view: any; kind: 'modal' | 'home'; hash: string; external_id?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -160,7 +161,7 @@ export class Store {
   renderUser(u: StandinUser): Record<string, unknown> {
     const real = u.real_name ?? u.name;
     return {
-      id: u.id, team_id: this.opts.teamId, name: u.name, deleted: false, real_name: real, tz: 'Etc/UTC', tz_label: 'UTC', tz_offset: 0,
+      id: u.id, team_id: this.opts.teamId, name: u.name, deleted: false, real_name: real, ...zoneFields(u.tz),
       is_admin: false, is_owner: false, is_bot: u.is_bot ?? false, is_app_user: false, updated: 0,
       profile: { real_name: real, display_name: u.name, real_name_normalized: real, display_name_normalized: u.name, team: this.opts.teamId },
     };
@@ -209,4 +210,11 @@ export class Store {
       views: [...this.views.values()],
     });
   }
+}
+
+/** users.info's tz, tz_label and tz_offset (seconds east of UTC, now) for a user's zone. */
+function zoneFields(tz = 'Etc/UTC'): { tz: string; tz_label: string; tz_offset: number } {
+  const offsetMin = tzOffset(tz, new Date());
+  const label = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'long' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value ?? tz;
+  return { tz, tz_label: label, tz_offset: offsetMin * 60 };
 }

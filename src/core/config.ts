@@ -9,6 +9,7 @@ import { refProblem } from './refs.js';
 import { commitVariables, knownVariables, templateProblems } from './template.js';
 import { repositoryProblem } from '../versions/repository.js';
 import { VALUE_TYPES } from '../flags/evaluation.js';
+import { localProblem, ruleProblem, timeZoneProblem } from '../schedule/time-rules.js';
 
 /** Durations are written as seconds (number) or as "30s", "10m", "2h", "7d"; stored as milliseconds. */
 export const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
@@ -261,6 +262,100 @@ const notificationsSchema = z.strictObject({
 export type NotificationsConfig = z.infer<typeof notificationsSchema>;
 const notificationsDefault = (): NotificationsConfig => notificationsSchema.parse({});
 
+// ── Time rules: maintenance windows, freezes, the release calendar (src/schedule) ──
+
+const localTime = z.string().superRefine((text, ctx) => {
+  const problem = localProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const timeZoneName = z.string().superRefine((tz, ctx) => {
+  const problem = timeZoneProblem(tz);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** An RRULE body (RFC 5545) without DTSTART: FREQ=WEEKLY;INTERVAL=4;BYDAY=SU. The first occurrence is `start`. */
+const recurrence = z.string().superRefine((rule, ctx) => {
+  const problem = ruleProblem(rule);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const maintenanceWindowSchema = z.strictObject({
+  name: identifier,
+  every: recurrence,
+  /** The first occurrence's local start, in `timeZone`: 2026-01-04T02:00. */
+  start: localTime,
+  duration,
+  /** Default: schedule.timeZone. */
+  timeZone: timeZoneName.optional(),
+  /** Environments the window is for; none listed: all. */
+  environments: z.array(identifier).default([]),
+  /** Tell the environments' stakeholders this long before each window (a `maintenance` notice; a BullMQ delayed job). */
+  notifyBefore: followUpDelay.optional(),
+});
+
+const freezeSchema = z
+  .strictObject({
+    /** Shown to everyone whose deploy is refused. */
+    reason: z.string().min(1).max(200),
+    /** Recurring freezes: an RRULE body; one-off freezes leave it out and give `until`. */
+    every: recurrence.optional(),
+    start: localTime,
+    until: localTime.optional(),
+    duration: duration.optional(),
+    timeZone: timeZoneName.optional(),
+    environments: z.array(identifier).default([]),
+    /** Hotfixes pass a freeze unless this is false. */
+    allowHotfix: z.boolean().default(true),
+  })
+  .refine((f) => (f.every ? f.duration !== undefined && f.until === undefined : f.until !== undefined || f.duration !== undefined), 'a recurring freeze needs `duration` (not `until`); a one-off freeze needs `until` or `duration`');
+
+const releaseDaySchema = z.strictObject({
+  /** "regular", "major": shown by /deploys windows. */
+  name: identifier,
+  every: recurrence,
+  /** The first release day (local date, optionally with a time). */
+  start: localTime,
+  /** How long a release "day" lasts from its start; default one day. */
+  duration: duration.optional(),
+  timeZone: timeZoneName.optional(),
+  environments: z.array(identifier).default([]),
+  /** Regular (non-hotfix) deploys to these environments only on release days. */
+  enforce: z.boolean().default(false),
+});
+
+const scheduleSchema = z.strictObject({
+  /** The zone rules are written in unless they name their own. */
+  timeZone: timeZoneName.default('UTC'),
+  maintenanceWindows: z.array(maintenanceWindowSchema).default([]),
+  freezes: z.array(freezeSchema).default([]),
+  releaseCalendar: z.array(releaseDaySchema).default([]),
+});
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
+export type MaintenanceWindowConfig = z.infer<typeof maintenanceWindowSchema>;
+export type FreezeConfig = z.infer<typeof freezeSchema>;
+export type ReleaseDayConfig = z.infer<typeof releaseDaySchema>;
+
+// ── Migrations (src/migrations) ──
+
+const migrationsSchema = z.strictObject({
+  /** Where the paired scripts are: a directory of this environment's checkout. */
+  directory: z.string().min(1),
+  /** migrate_YYYYMMDD_desc.sql pairs with rollback_YYYYMMDD_desc.sql: the two prefixes and the extension. */
+  migratePrefix: z.string().default('migrate_'),
+  rollbackPrefix: z.string().default('rollback_'),
+  extension: z.string().default('.sql'),
+  /** Runs first (a backup); {{migration}}, {{file}}, {{direction}} and the deploy variables may be used. */
+  backup: stepSchema,
+  /** Runs the script: {{file}} is the migration's (or, with --rollback, the paired rollback's) path. */
+  run: stepSchema,
+  /** Runs last, to check the result. */
+  verify: stepSchema,
+  /** Forward migrations only inside one of this environment's maintenance windows. */
+  inWindow: z.boolean().default(false),
+  /** Outside the window a migration waits for one approval from this role (the deploy sign-off flow). */
+  overrideRole: identifier.optional(),
+});
+export type MigrationsConfig = z.infer<typeof migrationsSchema>;
+
 /**
  * Where versions come from: `owner/name` (GitHub), a git URL, or a local path (starting with / or .); or
  * `{ url, webUrl }` to link commits on another forge. With it every deploy is a commit; without it, a ref name.
@@ -290,7 +385,11 @@ export const environmentSchema = z.strictObject({
   deployers: z.array(identifier).default([]),
   channels: z.strictObject({ stakeholders: z.array(slackChannelId).default([]) }).default({ stakeholders: [] }),
   /** Promotion rule: the same version must have succeeded on this environment first. */
-  requires: z.strictObject({ succeededOn: identifier }).optional(),
+  requires: z.strictObject({
+    succeededOn: identifier,
+    /** Minimum time the version must have been on `succeededOn` (its latest success there) before it may come here: 3d. */
+    soakFor: duration.optional(),
+  }).optional(),
   checklist: z.array(checklistSection).default([]),
   approvals: approvalsSchema.optional(),
   /** A sign-off recorded after the deploy succeeded (Ontos: product team on staging). */
@@ -315,6 +414,8 @@ export const environmentSchema = z.strictObject({
   lock: z.strictObject({ allowHotfix: z.boolean().default(false) }).default({ allowHotfix: false }),
   /** Stakeholder notices, the release announcement and follow-ups for this environment (see NOTIFY_EVENTS). */
   notifications: notificationsSchema.default(notificationsDefault),
+  /** `/migrate`: paired migrate/rollback scripts, run through this environment's queue (src/migrations). */
+  migrations: migrationsSchema.optional(),
 });
 
 /** Deploys started by GitHub webhooks (POST /github/webhook): a push to a branch, or a finished workflow run. */
@@ -442,6 +543,8 @@ export const configSchema = z
     releases: releasesSchema.default(() => releasesSchema.parse({})),
     /** Release kinds and their rules, by name (Ontos: normal, hotfix; SarvanOM: hotfix, feature, major). */
     releaseKinds: z.record(identifier, releaseKindSchema).default({}),
+    /** Maintenance windows, deploy freezes and the release calendar (src/schedule). */
+    schedule: scheduleSchema.default({ timeZone: 'UTC', maintenanceWindows: [], freezes: [], releaseCalendar: [] }),
   })
   .superRefine((config, ctx) => {
     config.autoDeploy.forEach((rule, i) => {
@@ -560,6 +663,30 @@ export const configSchema = z
         if (!Object.hasOwn(config.roles, role)) ctx.addIssue({ code: 'custom', path: ['releaseKinds', kind, 'approvals'], message: `role "${role}" is not defined under roles` });
       }
     }
+    const envDefined = (name: string) => config.environments.some((e) => e.name === name);
+    (['maintenanceWindows', 'freezes', 'releaseCalendar'] as const).forEach((kind) =>
+      config.schedule[kind].forEach((rule, i) =>
+        rule.environments.forEach((name, k) => {
+          if (!envDefined(name)) ctx.addIssue({ code: 'custom', path: ['schedule', kind, i, 'environments', k], message: `environment "${name}" is not defined` });
+        }),
+      ),
+    );
+    config.environments.forEach((env, i) => {
+      const m = env.migrations;
+      if (!m) return;
+      if (m.overrideRole && !Object.hasOwn(config.roles, m.overrideRole)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'migrations', 'overrideRole'], message: `role "${m.overrideRole}" is not defined under roles` });
+      if (m.inWindow && !config.schedule.maintenanceWindows.some((w) => w.environments.length === 0 || w.environments.includes(env.name))) {
+        ctx.addIssue({ code: 'custom', path: ['environments', i, 'migrations', 'inWindow'], message: `no maintenance window under schedule.maintenanceWindows covers ${env.name}` });
+      }
+      const commits = (env.repository ?? config.repository) !== undefined;
+      (['backup', 'run', 'verify'] as const).forEach((which) => {
+        const step = m[which];
+        const texts = 'run' in step ? [...step.run, ...Object.values(step.env)] : 'workflow' in step ? [step.workflow.ref, ...Object.values(step.workflow.inputs)] : 'http' in step ? [step.http.url, ...Object.values(step.http.headers)] : [];
+        for (const text of texts) {
+          for (const problem of migrationTemplateProblems(text, commits)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'migrations', which], message: problem });
+        }
+      });
+    });
     config.environments.forEach((env, i) => {
       if (env.requires && !config.environments.some((e) => e.name === env.requires?.succeededOn)) {
         ctx.addIssue({ code: 'custom', path: ['environments', i, 'requires', 'succeededOn'], message: `environment "${env.requires.succeededOn}" is not defined` });
@@ -582,6 +709,15 @@ function watchTexts(step: z.infer<typeof canaryStep> | z.infer<typeof monitorSte
     ...(watch.abort?.run ?? []).map((a, n): [string, (string | number)[]] => [a, [key, 'abort', 'run', n]]),
     ...('canary' in step ? step.canary.setWeight.run.map((a, n): [string, (string | number)[]] => [own(a), [key, 'setWeight', 'run', n]]) : []),
   ];
+}
+
+/** The extra {{variables}} migration steps may use (src/migrations fills them). */
+export const MIGRATION_VARIABLES = ['migration', 'file', 'direction'] as const;
+
+function migrationTemplateProblems(text: string, commits: boolean): string[] {
+  return [...text.matchAll(/\{\{\s*([a-zA-Z]+)\s*\}\}/g)]
+    .filter((m) => !(MIGRATION_VARIABLES as readonly string[]).includes(m[1] ?? '') && templateProblems(m[0]).length > 0)
+    .map((m) => `unknown variable ${m[0]} (use ${MIGRATION_VARIABLES.map((v) => `{{${v}}}`).join(', ')} or ${knownVariables(commits)})`);
 }
 
 export type Config = z.infer<typeof configSchema>;

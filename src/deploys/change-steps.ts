@@ -9,6 +9,7 @@ import type { DeployRecord, StepState } from './deploy-store.js';
  */
 export function stepsFor(env: EnvironmentConfig, record: Pick<DeployRecord, 'kind'>): readonly StepConfig[] {
   if (record.kind === 'rollback') return env.rollback?.steps ?? env.steps;
+  if (record.kind === 'migrate' && env.migrations) return [env.migrations.backup, env.migrations.run, env.migrations.verify];
   return env.steps;
 }
 

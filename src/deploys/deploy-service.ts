@@ -12,6 +12,8 @@ import { REQUEST_COMMAND_TIMEOUT_MS } from '../core/redis.js';
 import { hasGates, initialGates } from '../gates/gate-rules.js';
 import { envForKind } from '../gates/release-kinds.js';
 import { RefAmbiguousError, shortSha, type ResolvedRef } from '../versions/resolver.js';
+import { soakProblem, timeRulesProblem } from '../schedule/schedule.js';
+import { userTimeZone } from '../schedule/user-tz.js';
 
 export interface DeployRequest {
   env: EnvironmentConfig;
@@ -38,6 +40,8 @@ export interface DeployRequest {
   notify?: { quiet?: boolean; channels?: string[] };
   /** From /release, /hotfix or `--kind`: the release kind's approvals and checklist replace the environment's (src/releases/kinds.ts). */
   release?: DeployRecord['release'];
+  /** A hotfix passes deploy freezes (unless the freeze says otherwise) and an enforced release calendar (src/schedule). */
+  hotfix?: boolean;
 }
 
 export type RequestOutcome =
@@ -119,10 +123,17 @@ export class DeployService {
   }
 
   /** Why this version may not go to `env` yet (promotion rule), or undefined. With a commit, that commit must have succeeded there. */
-  async promotionProblem(env: EnvironmentConfig, version: string | { ref: string; version: string; sha?: string }): Promise<string | undefined> {
+  async promotionProblem(env: EnvironmentConfig, version: string | { ref: string; version: string; sha?: string }, user?: string): Promise<string | undefined> {
     const from = env.requires?.succeededOn;
     const v = typeof version === 'string' ? { ref: version, version } : version;
-    if (!from || (await this.d.store.hasSucceeded(from, v))) return undefined;
+    if (!from) return undefined;
+    const since = await this.d.store.succeededAt(from, v.sha ? { version: v.version, sha: v.sha } : v.version);
+    if (since !== undefined) {
+      // Soak time (src/schedule): the version must also have been there long enough.
+      const now = this.d.now();
+      if (!soakProblem(env, v.version, since, now)) return undefined;
+      return soakProblem(env, v.version, since, now, user ? await userTimeZone(this.d, user) : undefined);
+    }
     if (v.sha) {
       const there = await this.d.store.envState(from);
       // The usual way to get here: promoting a branch that has moved on since it was deployed there.
@@ -149,12 +160,18 @@ export class DeployService {
     req.signal?.throwIfAborted();
     const rollback = req.rollbackFrom !== undefined;
     // A deploy of a /hotfix is a hotfix: it may pass a lock (or a freeze) where the environment allows.
-    const kind: ChangeKind = rollback ? 'rollback' : (req.kind ?? (req.release?.type === 'hotfix' ? 'hotfix' : 'deploy'));
+    const kind: ChangeKind = rollback ? 'rollback' : (req.kind ?? (req.hotfix || req.release?.type === 'hotfix' ? 'hotfix' : 'deploy'));
     // A locked environment refuses before anything is looked up or written (rollbacks pass: they are the fix).
     await this.locks.checkOpen(req.env, kind);
     const resolved = req.resolved ?? (await this.resolveRef(req.env, req.ref, req.signal));
     req.signal?.throwIfAborted();
     const at = this.d.now();
+    // Freezes and an enforced release calendar (src/schedule); a rollback is the way out, so they never hold it.
+    if (!rollback && timeRulesProblem(this.d.config, req.env, at, { hotfix: kind === 'hotfix' })) {
+      const refusal = timeRulesProblem(this.d.config, req.env, at, { hotfix: kind === 'hotfix' }, await userTimeZone(this.d, req.user)) ?? '';
+      await audit(this.d.redis, this.d.prefix, { action: 'deploy.refused', user: req.user, env: req.env.name, detail: `ref ${req.ref}: time rules` }, at);
+      throw new UserInputError(`${refusal} Nothing was queued.`);
+    }
     const gateEnv = envForKind(this.d.config, req.env, req.release?.kind);
     const gated = hasGates(gateEnv) && !rollback;
     const result = await this.d.store.createOnce({
@@ -180,7 +197,7 @@ export class DeployService {
       unique: true,
       audit: rollback
         ? { action: 'rollback.requested', user: req.user, env: req.env.name, detail: `${req.rollbackFrom || '?'} -> ${req.ref}${req.reason ? `: ${req.reason}` : ''}` }
-        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: resolved ? `${req.ref} ${resolved.sha}` : req.ref },
+        : { action: 'deploy.requested', user: req.user, env: req.env.name, detail: `${resolved ? `${req.ref} ${resolved.sha}` : req.ref}${kind === 'hotfix' ? ' (hotfix)' : ''}` },
     });
     if (!('created' in result)) {
       const existing = await this.d.store.get(result.existing);

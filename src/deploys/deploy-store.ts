@@ -89,6 +89,8 @@ export interface DeployRecord extends CommitFields {
   rollbackFromSha?: string;
   /** Why (rollbacks: the reason given to /rollback; it also becomes the environment lock's reason). */
   reason?: string;
+  /** kind 'migrate': the migration (src/migrations), which way it runs, and whether it waits for an override outside the window. */
+  migration?: { name: string; rollback: boolean; override?: { role: string; reason: string } };
   /** Set when a worker shut down gracefully and handed the deploy back at a step boundary. */
   handedBack?: boolean;
   /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
@@ -378,6 +380,12 @@ export class DeployStore {
   async history(env: string, count = 50): Promise<EnvState[]> {
     const raws = await this.redis.lrange(this.key('env', env, 'history'), 0, count - 1);
     return raws.map((r) => JSON.parse(r) as EnvState);
+  }
+
+  /** When this version last succeeded on `env` (for soak times), or undefined. */
+  async succeededAt(env: string, version: VersionKey): Promise<number | undefined> {
+    const at = await this.redis.hget(this.key('env', env, 'succeeded'), this.mask(succeededField(version)));
+    return at === null ? undefined : Number(at);
   }
 
   async hasSucceeded(env: string, version: VersionKey): Promise<boolean> {

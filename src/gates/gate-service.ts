@@ -23,6 +23,7 @@ import { deployVars, renderTemplate } from '../core/template.js';
 import { messageKeys } from '../notify/message-keys.js';
 import { enqueueDeploy } from '../deploys/enqueue.js';
 import type { Redis } from 'ioredis';
+import { gateEnvironment } from '../migrations/override.js';
 
 export class GateService {
   constructor(private readonly d: ServiceDeps) {}
@@ -32,8 +33,8 @@ export class GateService {
   env(record: DeployRecord): EnvironmentConfig {
     const env = this.d.config.environments.find((e) => e.name === record.env);
     if (!env) throw new ConflictError(`Environment ${record.env} is no longer configured.`);
-    // A release kind's approvals and checklist stand in for the environment's (src/releases/kinds.ts).
-    return envForKind(this.d.config, env, record.release?.kind);
+    // A migration outside its window takes the override rules; a release kind's approvals and checklist stand in for the environment's.
+    return gateEnvironment(envForKind(this.d.config, env, record.release?.kind), record);
   }
 
   private async pending(id: string): Promise<{ record: DeployRecord; env: EnvironmentConfig; gates: GateState }> {

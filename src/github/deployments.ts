@@ -24,7 +24,8 @@ export class GithubDeployments {
 
   private settings(record: DeployRecord): { env: EnvironmentConfig; requiredContexts: string[]; environment: string } | undefined {
     const env = this.d.config.environments.find((e) => e.name === record.env);
-    if (!env?.githubDeployment || !this.d.github) return undefined;
+    // A migration changes the database, not the deployed commit: no GitHub Deployment for it.
+    if (!env?.githubDeployment || !this.d.github || record.kind === 'migrate') return undefined;
     return { env, requiredContexts: env.githubDeployment.requiredContexts, environment: env.githubDeployment.environment ?? env.name };
   }
 

@@ -1,4 +1,5 @@
 // The App Home tab: the user's pending sign-offs and unticked checklists, with buttons to act, and every environment's state.
+import { gateEnvironment } from '../migrations/override.js';
 import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import { homeGateBlocks } from '../../blocks/gate-message.js';
@@ -14,8 +15,9 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
   const pending = (await deps.store.active()).filter((d) => d.status === 'pending' && d.gates);
   const mine: KnownBlock[] = [];
   for (const d of pending) {
-    const env = deps.config.environments.find((e) => e.name === d.env);
-    if (!env || !d.gates) continue;
+    const configured = deps.config.environments.find((e) => e.name === d.env);
+    if (!configured || !d.gates) continue;
+    const env = gateEnvironment(configured, d);
     const summary = summarize(env, d.gates);
     const canApprove = summary.approvalsNeeded > 0 && (env.approvals?.roles ?? []).some((r) => !approvalProblem(env, d.gates!, d.requestedBy, user, r, held, roleName));
     const canTick = summary.missingItems.some((m) => !m.auto) && (await deps.gates.mayTick(d, user));

@@ -3,6 +3,7 @@
 // goes through the delivery path (src/notify/delivery.ts): these calls only render and enqueue, so a deploy never
 // waits on Slack or fails because of it.
 import { envForKind, kindSummary } from '../gates/release-kinds.js';
+import { gateEnvironment } from '../migrations/override.js';
 import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
@@ -143,7 +144,7 @@ export class StatusMessenger {
     const found = this.config.environments.find((e) => e.name === record.env);
     if (!found) return;
     // A release kind's gates replace the environment's; the message says which rules apply and why.
-    const env = envForKind(this.config, found, record.release?.kind);
+    const env = gateEnvironment(envForKind(this.config, found, record.release?.kind), record);
     const rules = record.release?.kind ? kindSummary(this.config, record.release.kind, record.release.type ? `from /${record.release.type}` : 'from --kind') : undefined;
     const roleName = (r: string) => roleLabel(this.config, r);
     const statusLink = record.status !== 'pending' ? await this.link(messageKeys.status(record.id)) : undefined;

@@ -1,5 +1,6 @@
 // The shipped configs (examples/*.yml, one per seed team, and the default shipmate.yml) load and
 // say what their seeds say; an invalid file is refused with the path of the bad field and why.
+import { nextWindow, soakProblem, timeRulesProblem } from '../../src/schedule/schedule.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -212,6 +213,18 @@ describe('examples/ontos.yml (Ontos ML Workbench)', () => {
     expect(environment(config, 'dev').rollback).toBeUndefined(); // dev and staging roll back with their deploy steps
   });
 
+  it('runs paired migrate_/rollback_ scripts with databricks sql exec, backup first and /health after, production only in the window or with the Ops Lead', () => {
+    for (const env of config.environments) {
+      const m = env.migrations!;
+      expect([m.migratePrefix, m.rollbackPrefix, m.extension]).toEqual(['migrate_', 'rollback_', '.sql']);
+      expect(m.directory).toBe('./schemas');
+      expect('run' in m.run && m.run.run.slice(0, 4)).toEqual(['databricks', 'sql', 'exec', '--file={{file}}']);
+      expect('run' in m.backup && m.backup.run).toContain('--file=schemas/backup_all_tables.sql');
+      expect('http' in m.verify && m.verify.http.json).toEqual({ path: 'status', equals: 'healthy' });
+      expect([m.inWindow, m.overrideRole]).toEqual(env.name === 'production' ? [true, 'ops_lead'] : [false, undefined]);
+    }
+  });
+
   it('runs dev -> staging -> production, with prod and prd as aliases', () => {
     expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'production']);
     expect(promotionChain(config, 'production')).toEqual(['staging', 'dev']);
@@ -381,6 +394,14 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     expect(worst).toBeLessThanOrEqual(30 * 60_000);
   });
 
+  it('has the maintenance window (every 4 weeks, Sunday 02:00-04:00 UTC) and the release calendar (2-weekly regular, 6-weekly major Tuesdays), shown not enforced', () => {
+    const w = nextWindow(config, 'production', Date.UTC(2026, 0, 5));
+    expect([new Date(w!.start).toISOString(), w!.end - w!.start]).toEqual(['2026-02-01T02:00:00.000Z', 7_200_000]);
+    expect(config.schedule.maintenanceWindows[0]?.notifyBefore).toBe(3_600_000);
+    expect(config.schedule.releaseCalendar.map((r) => [r.name, r.every, r.enforce])).toEqual([['regular', 'FREQ=WEEKLY;INTERVAL=2;BYDAY=TU', false], ['major', 'FREQ=WEEKLY;INTERVAL=6;BYDAY=TU', false]]);
+    expect(timeRulesProblem(config, production, Date.UTC(2026, 0, 7), {})).toBeUndefined();
+  });
+
   it('maps the release channels to branches, and production requires staging', () => {
     expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
       ['development', 'develop'],
@@ -471,12 +492,18 @@ describe('examples/academiclab.yml (Academic Lab)', () => {
     expect(production.rollback?.steps.at(-1)).toMatchObject({ http: { timeout: 2_000 } });
   });
 
+  it('takes a version to production only after 3 days on staging (the seed\'s 3-5 days of student testing)', () => {
+    const since = Date.UTC(2026, 0, 5, 12);
+    expect(soakProblem(production, 'v1', since, since + 2 * 86_400_000)).toContain('It may go from Thu 8 Jan 2026 12:00 UTC');
+    expect(soakProblem(production, 'v1', since, since + 3 * 86_400_000)).toBeUndefined();
+  });
+
   it('promotes main -> staging -> production', () => {
     expect(config.environments.map((e) => [e.name, e.defaultRef])).toEqual([
       ['staging', 'main'],
       ['production', 'staging'],
     ]);
-    expect(production.requires).toEqual({ succeededOn: 'staging' });
+    expect(production.requires).toEqual({ succeededOn: 'staging', soakFor: 3 * 86_400_000 });
   });
 
   it('needs 1 approval for staging and 2 for production, one from a code owner', () => {

@@ -46,9 +46,9 @@ describe('/deploy refuses bad input privately', () => {
     for (const ref of ['v1.4.0', 'main', 'release/1.4', 'a1b2c3d', 'feature/JIRA-12_fix', '1.4.0-rc.1+build.5']) {
       expect(refProblem(ref)).toBeUndefined();
     }
-    expect(parseDeployText('prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: false, sensitive: false, quiet: false, notify: [] });
-    expect(parseDeployText('prod v1.4.0 --dry-run', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: true, sensitive: false, quiet: false, notify: [] });
-    expect(parseDeployText('--sensitive prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: false, sensitive: true, quiet: false, notify: [] });
+    expect(parseDeployText('prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: false, sensitive: false, quiet: false, notify: [], hotfix: false });
+    expect(parseDeployText('prod v1.4.0 --dry-run', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: true, sensitive: false, quiet: false, notify: [], hotfix: false });
+    expect(parseDeployText('--sensitive prod v1.4.0', bot.config)).toEqual({ env: 'prod', ref: 'v1.4.0', dryRun: false, sensitive: true, quiet: false, notify: [], hotfix: false });
   });
 
   it('refuses a user without a deployer role for production, logs and audits it', async () => {

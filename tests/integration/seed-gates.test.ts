@@ -67,7 +67,11 @@ afterAll(async () => {
 });
 
 /** A fresh Slack stand-in, GitHub stand-in and bot (own key prefix) per test: deploy numbers start at #1 each time. */
+/** Added to the bot's clock (deps.now): moves time past a soak period without waiting. */
+let clockAhead = 0;
+
 async function start(file: string, passing: string): Promise<TestBot> {
+  clockAhead = 0;
   slack = await startSlackStandin({ token: BOT_TOKEN });
   const yaml = readFileSync(`examples/${file}.yml`, 'utf8');
   const repository = parseConfig(yaml, file, {}).repository;
@@ -79,7 +83,7 @@ async function start(file: string, passing: string): Promise<TestBot> {
   for (const v of VERSIONS) github.tags.set(v, sha);
   const green = passing.split(' ').filter(Boolean);
   github.checkRuns.set(sha, CI_JOBS.map((name) => ({ name, status: 'completed' as const, conclusion: green.includes(name) ? ('success' as const) : ('failure' as const) })).filter((c) => c.conclusion === 'success' || file !== 'academiclab'));
-  bot = await startTestBot({ configYaml: yaml, redisUrl, slack, github: standinSettings(github), env });
+  bot = await startTestBot({ configYaml: yaml, redisUrl, slack, github: standinSettings(github), env, now: () => Date.now() + clockAhead });
   return bot;
 }
 
@@ -225,6 +229,8 @@ describe('Academic Lab', () => {
     const b = await start('academiclab', 'run-list');
     await ship(b, 'staging', 'v2', 'U0ALABDEV1', [['U0ALABDEV2', 'maintainers']]); // one approval is enough
     expect(calls()).toContain(`git merge --ff-only ${releaseSha}`); // the commit v2 names, not origin/v2
+    expect((await request(b, 'prod v2', 'U0ALABDEV1')).reply).toContain('production takes versions after 3 days there'); // student testing
+    clockAhead = 3 * 86_400_000;
     const prod = await queue(b, 'prod v2', 'U0ALABDEV1');
     await tickAll(b, prod.id, 'U0ALABDEV3');
     await approve(b, prod.id, 'U0ALABDEV2', 'maintainers');
