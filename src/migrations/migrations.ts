@@ -2,7 +2,7 @@
 // record runs (backup, the script, verify — from the environment's `migrations:` config) and their variables.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnvironmentConfig, MigrationsConfig, StepConfig } from '../core/config.js';
+import type { EnvironmentConfig, MigrationsConfig } from '../core/config.js';
 import type { DeployVars } from '../core/template.js';
 
 /** A migration name as typed: letters, digits, _ . - (it becomes a file name, so no slashes). */
