@@ -73,7 +73,7 @@ describe('manifest.yml', () => {
   });
 
   it('declares each command with a description and the placeholder URL, unescaped', () => {
-    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/deploy', '/deploys', '/release', '/hotfix', '/migrate', '/rollback', '/shipmate', '/flag']);
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/deploy', '/deploys', '/release', '/hotfix', '/rollback', '/shipmate', '/flag', '/migrate']);
     for (const c of manifest.features.slash_commands) {
       expect(c).toMatchObject({ url: placeholder, should_escape: false });
       expect(c.description.length).toBeGreaterThan(0);
