@@ -133,7 +133,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
   const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers ?? githubResolvers(github), env });
   const build = (connection: Redis): Deps => {
-    const store = new DeployStore(connection, prefix, now, mask);
+    const store = new DeployStore(connection, prefix, now, mask, { keep: opts.config.log.keep, maxAgeMs: opts.config.log.keepFor });
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
     const delivery = new RedisDelivery(connection, prefix, queues.deliver, mask);
     const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);

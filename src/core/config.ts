@@ -273,6 +273,10 @@ export const configSchema = z
     environments: z.array(environmentSchema).min(1),
     /** GitHub webhooks that start deploys; the team is told in `channel` (default: channels.deployLog). */
     autoDeploy: z.array(autoDeployRule).default([]),
+    /** Deployment-log retention (src/insight): entries kept per environment, and for how long (each deploy's audit stream too). */
+    log: z
+      .strictObject({ keep: z.number().int().min(10).max(1_000_000).default(5000), keepFor: duration.default(400 * DAY) })
+      .default({ keep: 5000, keepFor: 400 * DAY }),
   })
   .superRefine((config, ctx) => {
     config.autoDeploy.forEach((rule, i) => {
