@@ -11,6 +11,8 @@ export const ACTIONS = {
   withdrawDeploy: 'shipmate_gate_withdraw',
   rollbackConfirm: 'shipmate_rollback_confirm',
   rollbackKeep: 'shipmate_rollback_keep',
+  logNewer: 'shipmate_log_newer',
+  logOlder: 'shipmate_log_older',
 } as const;
 
 /** Modal callback ids (view_submission). */

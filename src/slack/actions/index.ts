@@ -10,6 +10,7 @@ import { FOLLOW_UPS_CANCEL } from '../../../blocks/notifications.js';
 import { registerGateActions } from './gates.js';
 import { payloadGuard } from './guard.js';
 import { registerRollbackActions } from './rollback.js';
+import { registerLogPageActions } from './log-pages.js';
 
 export function registerActions(app: App, deps: Deps): void {
   // Global middleware runs before every listener (slash commands included), whatever the registration order.
@@ -18,5 +19,6 @@ export function registerActions(app: App, deps: Deps): void {
   app.action(FOLLOW_UPS_CANCEL, createCancelFollowUpsAction(deps));
   registerGateActions(app, deps);
   registerRollbackActions(app, deps);
+  registerLogPageActions(app, deps);
   registerHome(app, deps);
 }
