@@ -19,6 +19,7 @@ import type { Deps, ServiceDeps } from './deps.js';
 import { addLogMasker, type Logger } from './core/logger.js';
 import { createMasker, maskDeep, maskingFetch } from './core/mask.js';
 import { createMetrics, opsRoutes } from './ops/ops.js';
+import { registerDoraGauges } from './insight/metrics.js';
 import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
@@ -153,6 +154,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   }
   const { queues } = deps;
   await queues.init();
+  registerDoraGauges(metrics.registry, deps);
 
   const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret)];
   let app: InstanceType<typeof App> | undefined;

@@ -118,3 +118,27 @@ describe('/deploys log', () => {
     expect(parsed.every((e) => e.status === 'failed')).toBe(true);
   }, 40_000);
 });
+
+describe('/metrics', () => {
+  it('exports the four DORA numbers per environment, computed from the stored log', async () => {
+    const body = await (await fetch(bot.url.replace('/slack/events', '/metrics'))).text();
+    expect(body).toMatch(/shipmate_dora_deployment_frequency_per_week\{env="production"\} 2100\n/);
+    expect(body).toMatch(/shipmate_dora_lead_time_seconds\{env="production"\} 7200\n/);
+    expect(body).toMatch(/shipmate_dora_change_failure_ratio\{env="production"\} 0\.\d+/);
+    expect(body).toMatch(/shipmate_dora_time_to_restore_seconds\{env="production"\} 240\n/);
+    expect(body).toMatch(/shipmate_dora_deployment_frequency_per_week\{env="staging"\} 0\n/);
+    expect(body).not.toMatch(/shipmate_dora_lead_time_seconds\{env="staging"\}/);
+  });
+});
+
+describe('App Home board', () => {
+  it('shows every environment and the last 30 days of DORA numbers', async () => {
+    await bot.homeOpened('U0BOB');
+    const view = await bot.slack.waitFor(() => bot.slack.homeOf('U0BOB'));
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain('DORA metrics, last 30 days');
+    expect(text).toMatch(/\*production\* — deployment frequency: 9000 deploys \(2100 a week\) \(Elite\)/);
+    expect(text).toContain('*staging* — deployment frequency: 0 deploys');
+    expect(view.blocks.length).toBeLessThanOrEqual(100);
+  });
+});
