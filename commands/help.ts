@@ -76,12 +76,20 @@ export const COMMAND_HELP = {
     },
   },
   '/deploys': {
-    hint: '[env]',
-    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, and the latest deploy-log entries.",
+    hint: '[env] | stats <env> [30d] | log <env> [--since 7d] [--user @x] [--status failed] [--export csv|json]',
+    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, and the latest deploy-log entries; `stats` gives DORA metrics with a chart, `log` pages through or exports the deployment log.",
     who: () => 'everyone',
     examples: (c) => {
       const z = last(c);
-      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`] as [string, string]] : [])];
+      return [
+        ['/deploys', 'every environment'],
+        ...(z ? [
+          [`/deploys ${z.name}`, `only ${z.name}`],
+          [`/deploys stats ${z.name} 30d`, `deployment frequency, lead time, change failure rate and time to restore of ${z.name}, with bands, trends and a chart`],
+          [`/deploys log ${z.name} --since 7d --status failed`, `${z.name}'s failed deploys of the last week, page by page`],
+          [`/deploys log ${z.name} --export csv`, 'the whole log as a CSV file in this channel'],
+        ] as Array<[string, string]> : []),
+      ];
     },
   },
   '/shipmate': {

@@ -175,7 +175,8 @@ export function series(entries: readonly LogEntry[], from: number, to: number): 
     const slot = days[Math.floor((e.at - startDay) / DAY)];
     if (!slot) continue;
     if (kindOf(e) === 'rollback' && (e.status === 'succeeded' || e.status === 'failed')) slot.rollbacks++;
-    else if (isChange(e)) failedSet.has(e) ? slot.failed++ : slot.ok++;
+    else if (isChange(e) && failedSet.has(e)) slot.failed++;
+    else if (isChange(e)) slot.ok++;
   }
   return { days, weeks };
 }

@@ -72,7 +72,7 @@ describe('/shipmate', () => {
 
   it('/shipmate <command> gives that command\'s help; an unknown one says so and lists them all', async () => {
     expect(await reply('/shipmate', 'rollback')).toContain('*`/rollback <env> [version]`*');
-    expect(await reply('/shipmate', '/deploys')).toContain('*`/deploys [env]`*');
+    expect(await reply('/shipmate', '/deploys')).toContain('*`/deploys [env] | stats <env> [30d] | log <env> [--since 7d] [--user @x] [--status failed] [--export csv|json]`*');
     const unknown = await reply('/shipmate', 'release');
     expect(unknown).toMatch(/^:warning: Shipmate has no command `release`\.\n\*Shipmate runs your release process/);
   });

@@ -79,7 +79,7 @@ describe('manifest.yml', () => {
       expect(c.description.length).toBeGreaterThan(0);
     }
     const hints = Object.fromEntries(manifest.features.slash_commands.map((c) => [c.command, c.usage_hint]));
-    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]', '/deploys': '[env]', '/rollback': '<env> [version]', '/shipmate': '[command]' });
+    expect(hints).toMatchObject({ '/deploy': '<env> [ref] [--dry-run] [--sensitive] [--quiet] [--notify #channel]', '/deploys': '[env] | stats <env> [30d] | log <env> [--since 7d] [--user @x] [--status failed] [--export csv|json]', '/rollback': '<env> [version]', '/shipmate': '[command]' });
   });
 
   it("gives each command the usage hint its in-Slack help shows (`/deploy help`, `/shipmate`), so they cannot drift", () => {
@@ -95,7 +95,7 @@ describe('manifest.yml', () => {
 
   it('asks for the bot scopes Shipmate uses and no others', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(
-      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'groups:read', 'im:write', 'usergroups:read', 'users:read'].sort(),
+      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'files:write', 'groups:read', 'im:write', 'usergroups:read', 'users:read'].sort(),
     );
   });
 
