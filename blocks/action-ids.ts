@@ -13,6 +13,8 @@ export const ACTIONS = {
   rollbackKeep: 'shipmate_rollback_keep',
   /** "Tell me when it's free" under a refusal: a DM when the environment's lock is lifted. */
   lockWatch: 'shipmate_lock_watch',
+  logNewer: 'shipmate_log_newer',
+  logOlder: 'shipmate_log_older',
 } as const;
 
 /** Modal callback ids (view_submission). */

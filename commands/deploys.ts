@@ -8,11 +8,17 @@ import { commandListener } from './respond.js';
 import { windowsText } from '../src/schedule/schedule.js';
 import { userTimeZone } from '../src/schedule/user-tz.js';
 
+import { deploysLog, deploysStats, words } from './deploys-insight.js';
+
 const REASON_MAX = 300;
 
 export function createDeploysCommand(deps: Deps) {
-  return commandListener('/deploys', deps, async ({ command }, log) => {
+  return commandListener('/deploys', deps, async (args, log) => {
+    const { command } = args;
     const word = command.text.trim().split(/\s+/).filter(Boolean);
+    // Insight's subcommands (commands/deploys-insight.ts).
+    if (word[0] === 'stats') return deploysStats(deps, args, words(command.text).slice(1));
+    if (word[0] === 'log') return deploysLog(deps, args, words(command.text).slice(1));
     const usage = `Usage: \`/deploys [environment]\`, \`/deploys lock <environment> "reason"\`, \`/deploys unlock <environment>\`; \`/deploys help\` for more. Environments: ${environmentNames(deps.config)}.`;
     if (word[0] === 'lock' || word[0] === 'unlock') {
       const what = word[0];

@@ -84,12 +84,23 @@ export const COMMAND_HELP = {
     },
   },
   '/deploys': {
-    hint: '[env | windows [env]] | lock <env> "reason" | unlock <env>',
-    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, locks, and the latest deploy-log entries. `windows` lists the next maintenance windows, freezes and release days. `lock` refuses deploys to an environment until `unlock` (rollbacks always pass); a successful rollback locks it too.",
+    hint: '[env] | windows [env] | lock <env> "reason" | unlock <env> | stats <env> [30d] | log <env> [--since 7d] [--user @x] [--status failed] [--export csv|json]',
+    does: "Shows every environment's current version, who deployed it and when, what runs or waits now, locks, and the latest deploy-log entries. `windows` lists the next maintenance windows, freezes and release days. `lock` refuses deploys to an environment until `unlock` (rollbacks always pass); a successful rollback locks it too. `stats` gives DORA metrics with a chart, `log` pages through or exports the deployment log.",
     who: () => 'everyone; lock and unlock: the environment\'s deployers and approvers',
     examples: (c) => {
       const z = last(c);
-      return [['/deploys', 'every environment'], ...(z ? [[`/deploys ${z.name}`, `only ${z.name}`], [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`], [`/deploys unlock ${z.name}`, 'let deploys go there again']] as Array<[string, string]> : []), ['/deploys windows', 'maintenance windows, freezes and release days ahead, in UTC and your time zone']];
+      return [
+        ['/deploys', 'every environment'],
+        ['/deploys windows', 'maintenance windows, freezes and release days ahead, in UTC and your time zone'],
+        ...(z ? [
+          [`/deploys ${z.name}`, `only ${z.name}`],
+          [`/deploys lock ${z.name} "investigating checkout errors"`, `refuse deploys to ${z.name} for now`],
+          [`/deploys unlock ${z.name}`, 'let deploys go there again'],
+          [`/deploys stats ${z.name} 30d`, `deployment frequency, lead time, change failure rate and time to restore of ${z.name}, with bands, trends and a chart`],
+          [`/deploys log ${z.name} --since 7d --status failed`, `${z.name}'s failed deploys of the last week, page by page`],
+          [`/deploys log ${z.name} --export csv`, 'the whole log as a CSV file in this channel'],
+        ] as Array<[string, string]> : []),
+      ];
     },
   },
   '/migrate': {

@@ -15,6 +15,7 @@ import { killStepGroup } from '../src/steps/run-command.js';
 import { runStep, type StepOutcome } from '../src/steps/run-step.js';
 import { deployVars, type DeployVars } from '../src/core/template.js';
 import { changesBetween } from '../src/versions/changes.js';
+import type { CommitInfo, RefResolver } from '../src/versions/resolver.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
 import { stepsFor } from '../src/deploys/change-steps.js';
 import { LockedError } from '../src/deploys/locks.js';
@@ -80,6 +81,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     deps.notifier.finished(done);
     await messenger.recordLog({
       deployId: done.id, env: done.env, version: done.version, ref: done.ref, ...(done.sha ? { sha: done.sha } : {}), deployedBy: done.requestedBy, status: done.status, kind: done.kind,
+      ...(done.firstCommitAt !== undefined ? { firstCommitAt: done.firstCommitAt } : {}),
       at: done.finishedAt ?? deps.now(), durationMs: done.startedAt ? (done.finishedAt ?? deps.now()) - done.startedAt : undefined,
       notes: [
         ...(done.error ? [escapeMrkdwn(deps.mask(done.error))] : []),
@@ -100,7 +102,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
    * At a deploy's start: the commit its environment runs now ({{previousSha}}) and the commits going out, for the
    * status message. Only where versions are commits; a git that is slow or failing leaves the list out, never the deploy.
    */
-  async function changesGoingOut(record: DeployRecord, log: Deps['log']): Promise<Pick<DeployRecord, 'previousSha' | 'commits' | 'commitCount'> | undefined> {
+  async function changesGoingOut(record: DeployRecord, log: Deps['log']): Promise<Pick<DeployRecord, 'previousSha' | 'commits' | 'commitCount' | 'firstCommitAt'> | undefined> {
     if (!record.sha) return undefined;
     const previousSha = (await store.envState(record.env))?.sha;
     const resolver = deps.versions.resolver(record.env);
@@ -108,7 +110,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       log.warn({ err: err.message }, 'commit list not computed');
       return undefined;
     }) : undefined;
-    return { ...(previousSha ? { previousSha } : {}), ...changes };
+    const firstCommitAt = resolver && changes ? await oldestCommitTime(resolver, previousSha, record.sha, changes).catch(() => undefined) : undefined;
+    return { ...(previousSha ? { previousSha } : {}), ...changes, ...(firstCommitAt !== undefined ? { firstCommitAt } : {}) };
   }
 
   // Three parameters, so BullMQ hands us the AbortSignal that worker.cancelJob() fires.
@@ -352,4 +355,16 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     locksRenewed: (jobIds) => jobIds.forEach((j) => runs.get(j)?.renewed()),
     lockRenewalFailed: (jobIds) => jobIds.forEach((j) => runs.get(j)?.lose('BullMQ could not renew the job lock')),
   };
+}
+
+/**
+ * Lead time starts at the oldest commit a deploy ships (insight's DORA numbers). The status message's list is capped,
+ * so a longer change list is read once more, up to 1000 commits. With nothing deployed before, the shipped commit itself.
+ */
+async function oldestCommitTime(resolver: RefResolver, previousSha: string | undefined, sha: string, changes: { commits: CommitInfo[]; commitCount?: number }): Promise<number | undefined> {
+  if (!previousSha) return (await resolver.commitsBetween(undefined, sha, 1))[0]?.at;
+  if (changes.commits.length === 0) return undefined; // nothing new goes out (a rollback, a redeploy)
+  const all = changes.commitCount !== undefined && changes.commitCount > changes.commits.length ? await resolver.commitsBetween(previousSha, sha, 1000) : changes.commits;
+  const times = all.map((c) => c.at).filter((t): t is number => t !== undefined);
+  return times.length ? Math.min(...times) : undefined;
 }

@@ -13,6 +13,7 @@ import { startFollowUpWorker } from './follow-up.js';
 import { startFlagCleanup } from './flag-cleanup.js';
 import { startReleaseWorker } from './release.js';
 import { publishHome } from '../src/slack/home.js';
+import { runUpload } from '../src/insight/insight.js';
 import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
 import { DELIVER_QUEUE, deliveryKeys, wake, type DeliverJobData } from '../src/notify/delivery.js';
 import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
@@ -79,8 +80,9 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   const deliver = createDeliverProcessor({ ...opts.deliver, redis: deps.redis, prefix: deps.prefix, log: deps.log.child({ job: 'deliver' }), onPosted: (key, where) => deps.messenger.posted(key, where) });
   const deliverWorker = new Worker<DeliverJobData>(
     DELIVER_QUEUE,
-    // 'home' jobs republish one user's App Home (its `channel` is the user); the rest drain a channel's messages.
-    (job, token) => (job.name === 'home' ? publishHome(deps, job.data.channel) : deliver(job, token)),
+    // 'home' jobs republish one user's App Home (its `channel` is the user); 'upload' jobs upload a file (its
+    // `channel` is the upload's id, src/insight/insight.ts); the rest drain a channel's messages.
+    (job, token) => (job.name === 'home' ? publishHome(deps, job.data.channel) : job.name === 'upload' ? runUpload(deps, opts.deliver.slack, job.data.channel) : deliver(job, token)),
     { connection, prefix: deps.prefix, concurrency: 16, maxStalledCount: 100, ...locks },
   );
   deliverWorker.on('error', (err) => deps.log.error({ queue: DELIVER_QUEUE, err: err.message }, 'worker error'));

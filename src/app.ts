@@ -19,6 +19,7 @@ import type { Deps, ServiceDeps } from './deps.js';
 import { addLogMasker, type Logger } from './core/logger.js';
 import { createMasker, maskDeep, maskingFetch } from './core/mask.js';
 import { createMetrics, opsRoutes } from './ops/ops.js';
+import { registerDoraGauges } from './insight/metrics.js';
 import { RoleDirectory } from './gates/roles.js';
 import { createFailFastRedis, createRedis, keyPrefixFor } from './core/redis.js';
 import { StatusMessenger } from './slack/status-message.js';
@@ -140,7 +141,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   // One set of resolvers for both connections: their caches (ls-remote answers, mirrors) are shared.
   const versions = new Versions(opts.config, { cacheDir: opts.gitCacheDir, create: opts.resolvers ?? githubResolvers(github), env });
   const build = (connection: Redis): Deps => {
-    const store = new DeployStore(connection, prefix, now, mask);
+    const store = new DeployStore(connection, prefix, now, mask, { keep: opts.config.log.keep, maxAgeMs: opts.config.log.keepFor });
     const queues = new DeployQueues(opts.config, connection, prefix, (queue, err) => log.warn({ queue, err: err.message }, 'queue connection error'));
     const delivery = new RedisDelivery(connection, prefix, queues.deliver, mask);
     const messenger = new StatusMessenger(store, delivery, connection, prefix, opts.config, log, metrics);
@@ -162,6 +163,7 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
   }
   const { queues } = deps;
   await queues.init();
+  registerDoraGauges(metrics.registry, deps);
 
   // OFREP reads flags on the fail-fast connection: with Redis away a service gets an error answer at once.
   const routes = [...opsRoutes(deps, metrics.registry), githubWebhookRoute(deps, opts.github?.webhookSecret), ...(role === 'worker' ? [] : ofrepRoutes(requestDeps, flagKeys))];

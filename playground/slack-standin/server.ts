@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createResponseUrls, type ResponseUrlContext } from './response-urls.js';
 import { loadSnapshot, persistOnChange } from './persist.js';
-import { Store, type StandinChannel, type StandinMessage, type StandinUser, type StandinUserGroup, type StandinView } from './store.js';
+import { Store, type StandinChannel, type StandinFile, type StandinMessage, type StandinUser, type StandinUserGroup, type StandinView } from './store.js';
 import { createMethods } from './web-api.js';
 
 export type { ResponseUrlContext } from './response-urls.js';
@@ -67,13 +67,15 @@ export interface SlackStandin {
   addChannel(c: StandinChannel): void;
   addUserGroup(g: StandinUserGroup): void;
   state(): ReturnType<Store['snapshot']>;
+  /** An uploaded file's metadata and bytes (once uploaded). */
+  file(id: string): (StandinFile & { bytes?: Buffer }) | undefined;
   /** The WebSocket URL apps.connections.open hands out (a Socket Mode server the caller runs). */
   setSocketModeUrl(url: string): void;
   close(): Promise<void>;
 }
 
 /** Args that WebClient sends JSON-encoded inside form bodies. */
-const JSON_ARGS = new Set(['blocks', 'attachments', 'view', 'users', 'metadata']);
+const JSON_ARGS = new Set(['blocks', 'attachments', 'view', 'users', 'metadata', 'files']);
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -111,7 +113,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
   opts.users?.forEach((u) => store.addUser(u));
   opts.channels?.forEach((c) => store.addChannel(c));
   opts.usergroups?.forEach((g) => store.addUserGroup(g));
-  const methods = createMethods(store);
+  let origin = '';
+  const methods = createMethods(store, () => origin);
   const responseUrls = createResponseUrls(store);
   const calls: RecordedCall[] = [];
   const failures = new Map<string, Array<Failure & { left: number }>>();
@@ -144,6 +147,35 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     events.emit('call', call);
   };
 
+  const handleFile = async (req: IncomingMessage, res: ServerResponse, what: 'upload' | 'files', id: string): Promise<void> => {
+    const file = store.files.get(id);
+    if (what === 'files') {
+      if (!file?.bytes || !file.complete) return send(res, 404, { ok: false, error: 'file_not_found' });
+      res.writeHead(200, { 'content-type': file.mimetype, 'access-control-allow-origin': '*' });
+      return void res.end(file.bytes);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const f = takeFailure('upload');
+    if (f && !(await slowOnly(f))) {
+      const out = failureReply(f);
+      record('upload', { file_id: id }, out.status, out.body);
+      res.writeHead(out.status, { 'content-type': 'text/plain' });
+      return void res.end('upload failed');
+    }
+    if (!file) return void res.writeHead(404).end('no such upload');
+    const body = Buffer.concat(chunks);
+    const type = req.headers['content-type'] ?? '';
+    // WebClient posts multipart form data with the bytes in one field; a raw body is taken as the bytes.
+    const form = type.includes('multipart/') ? await new Request('http://standin/', { method: 'POST', headers: { 'content-type': type }, body }).formData() : undefined;
+    const part = form ? [...form.values()].find((v): v is File => typeof v !== 'string') : undefined;
+    file.bytes = part ? Buffer.from(await part.arrayBuffer()) : body;
+    file.size = file.bytes.length;
+    record('upload', { file_id: id, bytes: file.size }, 200, { ok: true });
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`OK - ${file.size}`);
+  };
+
   const sse = new Set<ServerResponse>();
   events.on('change', (e) => { for (const res of sse) res.write(`data: ${JSON.stringify(e)}\n\n`); });
 
@@ -158,6 +190,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         sse.add(res);
         return void req.on('close', () => sse.delete(res));
       }
+      // File bytes: uploaded to the URL files.getUploadURLExternal handed out (multipart, as WebClient sends them), read back by id.
+      const fileId = /^\/_standin\/(upload|files)\/(F\w+)$/.exec(url.pathname);
+      if (fileId) return void handleFile(req, res, fileId[1] as 'upload' | 'files', fileId[2] as string);
       const raw = await readBody(req);
       const contentType = req.headers['content-type'] ?? '';
 
@@ -225,7 +260,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
-  const origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 
   const live = (m: StandinMessage) => !m.deleted;
   const standin: SlackStandin = {
@@ -292,6 +327,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     addChannel: (c) => store.addChannel(c),
     addUserGroup: (g) => store.addUserGroup(g),
     state: () => store.snapshot(),
+    file: (id) => store.files.get(id),
     setSocketModeUrl: (url: string) => {
       socketModeUrl = url;
     },

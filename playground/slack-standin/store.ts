@@ -19,9 +19,13 @@ export interface StandinMessage {
   deleted?: boolean;
   reply_broadcast?: boolean;
   reactions?: Array<{ name: string; users: string[]; count: number }>;
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: StandinFile[];
   /** Message metadata (chat.postMessage `metadata`), returned by history/replies with include_all_metadata. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
+/** An uploaded file (files.getUploadURLExternal → upload → files.completeUploadExternal); its bytes at `url_private`. */
+export interface StandinFile { id: string; name: string; title?: string; mimetype: string; size: number; url_private: string; complete: boolean; channels: string[] }
 export interface StandinUser { id: string; name: string; real_name?: string; is_bot?: boolean; /** IANA zone users.info reports (default Etc/UTC). */ tz?: string }
 export interface StandinChannel { id: string; name: string; is_im?: boolean; is_private?: boolean; user?: string; members?: string[] }
 export interface StandinUserGroup { id: string; handle: string; users: string[]; name?: string }
@@ -46,6 +50,8 @@ export class Store {
   readonly usergroups = new Map<string, StandinUserGroup>();
   readonly messages: StandinMessage[] = [];
   readonly views = new Map<string, StandinView>();
+  /** Uploaded files and their bytes (kept in memory only). */
+  readonly files = new Map<string, StandinFile & { bytes?: Buffer }>();
   readonly events = new EventEmitter();
   private lastMicros = 0;
   private viewSeq = 0;

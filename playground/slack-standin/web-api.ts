@@ -1,6 +1,6 @@
 // Slack Web API methods of the stand-in: each takes parsed args and returns the JSON body real Slack would answer with.
 import { blockLimitProblems, viewLimitProblems } from './block-limits.js';
-import type { StandinMessage, StandinView, Store } from './store.js';
+import type { StandinFile, StandinMessage, StandinView, Store } from './store.js';
 
 type Args = Record<string, unknown>;
 type Result = Record<string, unknown>;
@@ -50,7 +50,7 @@ function validMetadata(v: unknown): v is { event_type: string; event_payload: Re
 /** The user a trigger_id was issued for, when it was made by requests.ts's triggerIdFor ("<n>.<user>.<hex>"). */
 const triggerUser = (trigger: string) => /^\d+\.([UW][A-Z0-9]+)\./.exec(trigger)?.[1];
 
-export function createMethods(store: Store): Record<string, (args: Args) => Result> {
+export function createMethods(store: Store, origin: () => string = () => ''): Record<string, (args: Args) => Result> {
   const { botUserId, botId, teamId, teamDomain } = store.opts;
 
   const post = (args: Args, ephemeralUser?: string): Result => {
@@ -272,6 +272,43 @@ export function createMethods(store: Store): Record<string, (args: Args) => Resu
       return { ok: true, view: store.renderView(v) };
     },
 
+    // files.uploadV2 in @slack/web-api is these two calls with an upload of the bytes in between (server.ts takes it).
+    'files.getUploadURLExternal': (args) => {
+      const filename = str(args.filename);
+      const length = Number(args.length);
+      if (!filename || !Number.isInteger(length) || length <= 0) return fail('invalid_arguments');
+      const id = `F${String(store.files.size + 1).padStart(9, '0')}`;
+      const url = `${origin()}/_standin/files/${id}`;
+      store.files.set(id, { id, name: filename, mimetype: /\.png$/i.test(filename) ? 'image/png' : /\.csv$/i.test(filename) ? 'text/csv' : /\.json$/i.test(filename) ? 'application/json' : 'application/octet-stream', size: length, url_private: url, complete: false, channels: [] });
+      return { ok: true, upload_url: `${origin()}/_standin/upload/${id}`, file_id: id };
+    },
+    'files.completeUploadExternal': (args) => {
+      const wanted = list(args.files) as Array<{ id?: string; title?: string }> | undefined;
+      if (!wanted?.length) return fail('invalid_arguments');
+      const files = wanted.map((w) => store.files.get(String(w.id)));
+      if (files.some((f) => !f?.bytes)) return fail('file_not_found');
+      const channelId = str(args.channel_id);
+      const channel = channelId ? store.resolveChannel(channelId) : undefined;
+      if (channelId && !channel) return fail('channel_not_found');
+      const done = files.map((f, i) => {
+        const file = f as StandinFile & { bytes?: Buffer };
+        file.complete = true;
+        if (wanted[i]?.title) file.title = wanted[i].title;
+        if (channel) file.channels.push(channel.id);
+        const { bytes: _b, ...shown } = file;
+        return shown;
+      });
+      if (channel) {
+        const threadTs = str(args.thread_ts);
+        const parent = threadTs ? store.messages.find((m) => m.channel === channel.id && m.ts === threadTs && !m.ephemeral) : undefined;
+        if (threadTs && !parent) return fail('thread_not_found');
+        const m: StandinMessage = { channel: channel.id, ts: store.nextTs(), user: botUserId, bot_id: botId, text: str(args.initial_comment) ?? '', replies: [], files: done, ...(parent ? { thread_ts: parent.thread_ts ?? parent.ts } : {}) };
+        store.messages.push(m);
+        if (parent) store.find(channel.id, parent.thread_ts ?? parent.ts)?.replies.push(m.ts);
+        store.change({ type: 'message', message: m });
+      }
+      return { ok: true, files: done };
+    },
     'views.publish': (args) => {
       const user = str(args.user_id);
       if (!user) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: user_id'] } });

@@ -545,6 +545,10 @@ export const configSchema = z
     releaseKinds: z.record(identifier, releaseKindSchema).default({}),
     /** Maintenance windows, deploy freezes and the release calendar (src/schedule). */
     schedule: scheduleSchema.default({ timeZone: 'UTC', maintenanceWindows: [], freezes: [], releaseCalendar: [] }),
+    /** Deployment-log retention (src/insight): entries kept per environment, and for how long (each deploy's audit stream too). */
+    log: z
+      .strictObject({ keep: z.number().int().min(10).max(1_000_000).default(5000), keepFor: duration.default(400 * DAY) })
+      .default({ keep: 5000, keepFor: 400 * DAY }),
   })
   .superRefine((config, ctx) => {
     config.autoDeploy.forEach((rule, i) => {

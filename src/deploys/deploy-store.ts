@@ -62,6 +62,8 @@ export interface DeployRecord extends CommitFields {
   /** The commits going out (newest first, capped) and how many there are in all; set by the worker at start. */
   commits?: CommitInfo[];
   commitCount?: number;
+  /** When the oldest commit going out was made (ms), for lead time; set by the worker at start. */
+  firstCommitAt?: number;
   requestedBy: string;
   channel: string;
   status: DeployStatus;
@@ -119,7 +121,11 @@ export interface EnvState extends CommitFields {
   at: number;
 }
 
+/** What a log entry records: deploys and the other changes of an environment's timeline (see src/insight/). */
+export type LogKind = 'deploy' | 'rollback' | 'hotfix' | 'migrate' | 'flag' | 'lock';
+
 export interface LogEntry extends CommitFields {
+  /** The deploy's id; entries that are not deploys (a flag change, a lock) use a unique id of their own, e.g. `flag:17`. */
   deployId: string;
   env: string;
   version: string;
@@ -129,9 +135,49 @@ export interface LogEntry extends CommitFields {
   at: number;
   durationMs?: number;
   notes: string[];
-  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded"; 'flag': a feature-flag change (src/flags). */
-  kind?: ChangeKind | 'flag';
+  /** A rollback's entry says so ("Rollback succeeded"), not a plain "Succeeded". */
+  kind?: LogKind;
+  /** When the oldest commit the deploy ships was made (lead time for changes starts there). */
+  firstCommitAt?: number;
 }
+
+/** How long the deployment log (and each finished deploy's own audit stream) is kept: whichever limit comes first. */
+export interface LogRetention {
+  /** Entries kept per environment. */
+  keep: number;
+  /** Entries older than this (ms) are dropped. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_LOG_RETENTION: LogRetention = { keep: 5000, maxAgeMs: 400 * 24 * 3_600_000 };
+
+/** A page of the log, newest first, and the cursors to the pages either side. */
+export interface LogPage {
+  entries: LogEntry[];
+  /** Cursor of the newest and oldest entry shown (to page towards newer / older entries). */
+  first?: string;
+  last?: string;
+  hasOlder: boolean;
+  hasNewer: boolean;
+  /** How many entries the filter matches in all, when one index answers it (no second filter). */
+  total?: number;
+  /** Entries looked at to fill the page (bounded: see LOG_PAGE_BUDGET). */
+  examined: number;
+}
+
+export interface LogQuery {
+  env: string;
+  since?: number;
+  user?: string;
+  status?: DeployStatus;
+  /** Page from this cursor: `older` than it (default from the newest) or `newer` than it. */
+  cursor?: string;
+  direction?: 'older' | 'newer';
+  size?: number;
+}
+
+/** At most this many entries are looked at for one page (a --user and --status filter walks one index and checks the other). */
+export const LOG_PAGE_BUDGET = 400;
 
 /**
  * Sets the record only if its stored revision is the one the caller read, and
@@ -225,8 +271,6 @@ export interface UpdateOptions {
   audit?: (next: DeployRecord, previous: DeployRecord) => AuditEntry[];
 }
 
-const LOG_KEEP = 1000;
-
 /**
  * The masker of the store that writes through a Redis connection. audit() is called with the connection
  * (from many places), not the store, so it finds its masker here and every audit entry is masked too.
@@ -243,6 +287,7 @@ export class DeployStore {
     private readonly now: () => number = Date.now,
     /** Applied to every string written (records, audit entries, environment state, log entries). */
     mask?: Masker,
+    private readonly retention: LogRetention = DEFAULT_LOG_RETENTION,
   ) {
     this.mask = mask ?? noMask;
     if (mask) connectionMaskers.set(redis, mask);
@@ -392,18 +437,80 @@ export class DeployStore {
     return (await this.redis.hexists(this.key('env', env, 'succeeded'), this.mask(succeededField(version)))) === 1;
   }
 
-  /** Appends one log entry per deploy; a second call for the same deploy is ignored. */
-  async appendLog(entry: LogEntry): Promise<boolean> {
-    const first = await this.redis.set(this.key('logged', entry.deployId), '1', 'NX');
-    if (first !== 'OK') return false;
-    await this.redis.multi().lpush(this.key('log'), JSON.stringify(maskDeep(entry, this.mask))).ltrim(this.key('log'), 0, LOG_KEEP - 1).exec();
-    return true;
+  /** Where the log lives: entries by id in one hash, and lexically sorted indexes of `<at>:<id>` members. */
+  private logKeys(env: string) {
+    return {
+      data: this.key('log', 'data'),
+      all: this.key('log', 'idx'),
+      env: this.key('log', 'idx', env),
+      user: (u: string) => this.key('log', 'idx', env, 'user', u),
+      status: (st: string) => this.key('log', 'idx', env, 'status', st),
+    };
   }
 
+  /**
+   * Appends one entry per id (a second call for the same deploy is ignored) to the environment's timeline and its
+   * indexes, and trims what retention drops (bounded per call). The deploy's audit stream expires with the log.
+   */
+  async appendLog(entry: LogEntry): Promise<boolean> {
+    const masked = maskDeep(entry, this.mask);
+    const k = this.logKeys(masked.env);
+    const added = await this.redis.eval(
+      APPEND_LOG, 6, k.data, k.all, k.env, k.user(masked.deployedBy), k.status(masked.status), this.key('audit', 'deploy', masked.deployId),
+      masked.deployId, JSON.stringify(masked), logMember(masked.at, masked.deployId), String(this.retention.keep),
+      logMember(this.now() - this.retention.maxAgeMs, ''), this.key('log', 'idx', masked.env, ''), String(Math.ceil(this.retention.maxAgeMs / 1000)), this.key('audit', 'deploy', ''),
+    );
+    return added === 1;
+  }
+
+  /** The newest entries, of one environment or all. Two Redis commands whatever the log's size. */
   async recentLog(count = 10, env?: string): Promise<LogEntry[]> {
-    const raws = await this.redis.lrange(this.key('log'), 0, env ? LOG_KEEP - 1 : count - 1);
-    const entries = raws.map((r) => JSON.parse(r) as LogEntry);
-    return (env ? entries.filter((e) => e.env === env) : entries).slice(0, count);
+    const k = this.logKeys(env ?? '');
+    const members = await this.redis.zrange(env ? k.env : k.all, '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, count);
+    if (members.length === 0) return [];
+    const raws = await this.redis.hmget(k.data, ...members.map(logIdOf));
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as LogEntry);
+  }
+
+  /**
+   * One page of an environment's timeline, newest first, filtered by --since, --user and --status: one Redis script
+   * walking the narrowest index from the cursor, looking at LOG_PAGE_BUDGET entries at most, never the whole log.
+   */
+  async logPage(q: LogQuery): Promise<LogPage> {
+    const k = this.logKeys(q.env);
+    const index = q.user ? k.user(q.user) : q.status ? k.status(q.status) : k.env;
+    const size = Math.max(1, Math.min(q.size ?? 10, 1000));
+    const reply = (await this.redis.eval(
+      LOG_PAGE, 2, index, k.data,
+      q.direction === 'newer' ? 'newer' : 'older', q.cursor ?? '', q.since !== undefined ? logMember(q.since, '') : '', String(size),
+      q.user && q.status ? q.status : '', String(Math.max(LOG_PAGE_BUDGET, size + 1)),
+    )) as [number, number, number, ...string[]];
+    const [more, examined, total, ...flat] = reply;
+    const members: string[] = [];
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      members.push(flat[i] as string);
+      entries.push(JSON.parse(flat[i + 1] as string) as LogEntry);
+    }
+    const older = q.direction !== 'newer';
+    return {
+      entries, first: members[0], last: members.at(-1), examined, ...(total >= 0 ? { total } : {}),
+      hasOlder: older ? more === 1 : q.cursor !== undefined,
+      hasNewer: older ? q.cursor !== undefined : more === 1,
+    };
+  }
+
+  /** Every entry of the environment from `since` on, oldest first (for DORA numbers and exports); read page by page. */
+  async logSince(env: string, since: number, filter: Omit<LogQuery, 'env' | 'since' | 'cursor' | 'direction' | 'size'> = {}): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.logPage({ env, since, ...filter, cursor, size: 1000 });
+      out.push(...page.entries);
+      if (!page.hasOlder || !page.last) break;
+      cursor = page.last;
+    }
+    return out.reverse();
   }
 
   /** A short-lived lock (SET NX PX) for work that must not run twice at once, e.g. posting a status message. */
@@ -422,6 +529,91 @@ export class DeployStore {
     }
   }
 }
+
+/** Index members sort by time as text: a fixed-width millisecond time, then the entry's id. */
+export function logMember(at: number, id: string): string {
+  return `${String(Math.max(0, Math.floor(at))).padStart(15, '0')}:${id}`;
+}
+
+const logIdOf = (member: string): string => member.slice(16);
+
+/**
+ * KEYS: data hash, global index, environment index, user index, status index, the deploy's audit stream.
+ * ARGV: id, entry JSON, member, keep per environment, cutoff member (older is dropped), environment index prefix
+ * (`…:log:idx:<env>:`), audit TTL (s), per-deploy audit key prefix. At most 100 old entries go per call.
+ */
+const APPEND_LOG = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+for i = 2, 5 do redis.call('ZADD', KEYS[i], 0, ARGV[3]) end
+if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('EXPIRE', KEYS[6], tonumber(ARGV[7])) end
+local victims = redis.call('ZRANGE', KEYS[3], '-', '(' .. ARGV[5], 'BYLEX', 'LIMIT', 0, 100)
+local over = redis.call('ZCARD', KEYS[3]) - #victims - tonumber(ARGV[4])
+if over > 0 then
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[3], #victims, #victims + math.min(over, 100) - 1)) do table.insert(victims, m) end
+end
+for _, m in ipairs(victims) do
+  local id = string.sub(m, 17)
+  local raw = redis.call('HGET', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('ZREM', KEYS[3], m)
+  if raw then
+    local e = cjson.decode(raw)
+    redis.call('ZREM', ARGV[6] .. 'user:' .. tostring(e['deployedBy']), m)
+    redis.call('ZREM', ARGV[6] .. 'status:' .. tostring(e['status']), m)
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('DEL', ARGV[8] .. id)
+  end
+end
+return 1`;
+
+/**
+ * One page of a log index. KEYS: index, data hash. ARGV: 'older'|'newer', cursor member ('' = the newest), since
+ * member ('' = none), page size, status a second filter must match ('' = none), budget of entries to look at.
+ * Returns {more (1|0), examined, total (-1 when a second filter applies), member, json, member, json, …} newest first.
+ */
+const LOG_PAGE = `
+local older = ARGV[1] == 'older'
+local size = tonumber(ARGV[4])
+local budget = tonumber(ARGV[6])
+local lo = ARGV[3] ~= '' and ('[' .. ARGV[3]) or '-'
+local hi = '+'
+if ARGV[2] ~= '' then
+  if older then hi = '(' .. ARGV[2] else lo = '(' .. ARGV[2] end
+end
+local found = {}
+local examined = 0
+local more = 0
+while examined < budget do
+  local chunk = math.min(ARGV[5] == '' and (size + 1) or math.max(size + 1, 100), budget - examined)
+  local members
+  if older then members = redis.call('ZRANGE', KEYS[1], hi, lo, 'BYLEX', 'REV', 'LIMIT', 0, chunk)
+  else members = redis.call('ZRANGE', KEYS[1], lo, hi, 'BYLEX', 'LIMIT', 0, chunk) end
+  if #members == 0 then break end
+  local ids = {}
+  for i, m in ipairs(members) do ids[i] = string.sub(m, 17) end
+  local raws = redis.call('HMGET', KEYS[2], unpack(ids))
+  for i, m in ipairs(members) do
+    examined = examined + 1
+    local raw = raws[i]
+    if raw and (ARGV[5] == '' or cjson.decode(raw)['status'] == ARGV[5]) then
+      if #found == size then more = 1; break end
+      table.insert(found, {m, raw})
+    end
+  end
+  if more == 1 then break end
+  if older then hi = '(' .. members[#members] else lo = '(' .. members[#members] end
+  if #members < chunk then break end
+  if examined >= budget then more = 1 end
+end
+local total = -1
+if ARGV[5] == '' then total = redis.call('ZLEXCOUNT', KEYS[1], ARGV[3] ~= '' and ('[' .. ARGV[3]) or '-', '+') end
+local out = {more, examined, total}
+if older then
+  for _, f in ipairs(found) do table.insert(out, f[1]); table.insert(out, f[2]) end
+else
+  for i = #found, 1, -1 do table.insert(out, found[i][1]); table.insert(out, found[i][2]) end
+end
+return out`;
 
 /** A version as promotion rules know it: a name, or a record/state carrying a commit SHA. */
 export type VersionKey = string | { version: string; sha?: string };

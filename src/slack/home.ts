@@ -8,6 +8,8 @@ import { roleLabel } from '../core/config.js';
 import type { Deps } from '../deps.js';
 import { homeViewersKey } from './status-message.js';
 import { approvalProblem, summarize } from '../gates/gate-rules.js';
+import { DAY, environmentStats } from '../insight/insight.js';
+import { statsRows } from '../insight/summary.js';
 
 export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
   const roleName = (r: string) => roleLabel(deps.config, r);
@@ -25,6 +27,7 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
     mine.push(...homeGateBlocks(d, env, roleName, { canApprove, canTick, heldRoles: held }), { type: 'divider' });
   }
   const overview = await deploysOverview(deps);
+  overview.blocks.push(...(await doraBoard(deps)));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Waiting for you', emoji: true } },
     ...(mine.length ? mine : [{ type: 'section', text: { type: 'mrkdwn', text: 'Nothing needs your sign-off or a tick right now. :white_check_mark:' } } as KnownBlock]),
@@ -32,6 +35,25 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
   ];
   // Home views hold at most 100 blocks; the overview goes last, so cut pending work first if needed.
   return blocks.length > 100 ? [...blocks.slice(0, 99 - overview.blocks.length), { type: 'context', elements: [{ type: 'mrkdwn', text: '…more waiting; see the gate messages in the channels.' }] }, ...overview.blocks] : blocks;
+}
+
+/** The last 30 days' DORA numbers of every environment, one line each (src/insight); a failure to read them leaves them out. */
+async function doraBoard(deps: Deps): Promise<KnownBlock[]> {
+  try {
+    const now = deps.now();
+    const lines = await Promise.all(deps.config.environments.map(async (e) => {
+      const { stats } = await environmentStats(deps, e.name, now, 30 * DAY);
+      return `*${e.name}* — ${statsRows(stats).map((r) => `${r.title.toLowerCase()}: ${r.value}${r.band ? ` (${r.band})` : ''}`).join(' · ')}`;
+    }));
+    return [
+      { type: 'header', text: { type: 'plain_text', text: 'DORA metrics, last 30 days', emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: '`/deploys stats <environment>` for trends, definitions and the chart.' }] },
+    ];
+  } catch (err) {
+    deps.log.warn({ err: (err as Error).message }, 'dora numbers left out of the home tab');
+    return [];
+  }
 }
 
 export async function publishHome(deps: Deps, user: string): Promise<void> {

@@ -72,7 +72,7 @@ describe('/shipmate', () => {
 
   it('/shipmate <command> gives that command\'s help; an unknown one says so and lists them all', async () => {
     expect(await reply('/shipmate', 'rollback')).toContain('*`/rollback <env> [version] [reason]`*');
-    expect(await reply('/shipmate', '/deploys')).toContain('*`/deploys [env | windows [env]] | lock <env> "reason" | unlock <env>`*');
+    expect(await reply('/shipmate', '/deploys')).toContain('*`/deploys [env] | windows [env] | lock <env> "reason" | unlock <env> | stats <env> [30d] | log <env> [--since 7d] [--user @x] [--status failed] [--export csv|json]`*');
     const unknown = await reply('/shipmate', 'launch');
     expect(unknown).toMatch(/^:warning: Shipmate has no command `launch`\.\n\*Shipmate runs your release process/);
   });

@@ -144,7 +144,7 @@ describe('secrets', () => {
     expect(slackText).toContain('out ••••••');
     expect(slackText).toContain('the plan prints •••••• in clear');
     const { text: redisText, types } = await dumpRedis(bot.shipmate.deps.redis);
-    expect([...types]).toEqual(expect.arrayContaining(['string', 'hash', 'list', 'zset', 'stream']));
+    expect([...types]).toEqual(expect.arrayContaining(['string', 'hash', 'zset', 'stream']));
     expect(redisText).toContain('••••••');
     expect(bot.logs.raw()).toContain('••••••');
 

@@ -210,6 +210,10 @@ describe('playground in a browser', () => {
     const home = page.getByTestId('home');
     await home.locator('.blocks').filter({ hasText: 'staging' }).waitFor();
     shots.push(await shot('home'));
+    // the environments board's DORA numbers (src/insight): staging has one successful deploy by now
+    await home.filter({ hasText: 'DORA metrics, last 30 days' }).filter({ hasText: 'deployment frequency: 1 deploy' }).waitFor();
+    await home.filter({ hasText: 'DORA metrics, last 30 days' }).scrollIntoViewIfNeeded();
+    shots.push(await shot('home-board'));
 
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);

@@ -14,6 +14,7 @@ import { registerRollbackActions } from './rollback.js';
 import { createLockWatchAction } from './lock-watch.js';
 import { registerFlagActions } from './flags.js';
 import { registerReleaseActions } from './releases.js';
+import { registerLogPageActions } from './log-pages.js';
 
 export function registerActions(app: App, deps: Deps): void {
   // Global middleware runs before every listener (slash commands included), whatever the registration order.
@@ -26,5 +27,6 @@ export function registerActions(app: App, deps: Deps): void {
   registerCanaryActions(app, deps);
   registerFlagActions(app, deps);
   registerReleaseActions(app, deps);
+  registerLogPageActions(app, deps);
   registerHome(app, deps);
 }

@@ -1,0 +1,92 @@
+// Insight's service: DORA numbers of an environment read from the stored log, and the files it uploads to Slack
+// (the chart PNG, log exports). Uploads never run inside a Slack request: the request is stored in Redis and a job
+// on the delivery queue (jobs/workers.ts, job name 'upload') renders the file and calls files.uploadV2, retried with
+// backoff when Slack fails, and marked done so a retry after success never uploads twice.
+import type { WebClient } from '@slack/web-api';
+import type { DeployStatus, LogEntry } from '../deploys/deploy-store.js';
+import type { Deps } from '../deps.js';
+import { chartPng } from './charts.js';
+import { series, stats, type Series, type Stats } from './dora.js';
+import { periodLabel } from './summary.js';
+
+export const DAY = 24 * 3_600_000;
+
+/** What the numbers need of the log: the two periods, and one more before them so a rollback early in the window knows what it undid. */
+export async function environmentStats(deps: Pick<Deps, 'store'>, env: string, now: number, periodMs: number): Promise<{ stats: Stats; series: Series; entries: LogEntry[] }> {
+  const entries = await deps.store.logSince(env, now - 3 * periodMs);
+  return { stats: stats(env, entries, now, periodMs), series: series(entries, now - periodMs, now), entries };
+}
+
+export interface LogFilter {
+  since?: number;
+  user?: string;
+  status?: DeployStatus;
+}
+
+export type UploadRequest =
+  | { kind: 'chart'; env: string; periodMs: number; now: number; channel: string; threadOf?: string; comment?: string }
+  | { kind: 'export'; env: string; filter: LogFilter; format: 'csv' | 'json'; channel: string; threadOf?: string; comment?: string };
+
+const uploadKey = (prefix: string, id: string) => `${prefix}:upload:${id}`;
+const UPLOAD_TTL_S = 24 * 3600;
+
+/**
+ * Queues an upload under an idempotent id (a command Slack redelivers asks for the same id: one upload). The job id
+ * is the upload id, so BullMQ adds it once.
+ */
+export async function requestUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'queues'>, id: string, req: UploadRequest): Promise<void> {
+  const set = await deps.redis.set(uploadKey(deps.prefix, id), JSON.stringify(req), 'EX', UPLOAD_TTL_S, 'NX');
+  if (set !== 'OK') return;
+  await deps.queues.deliver.add('upload', { channel: id, gen: 0 }, {
+    jobId: `upload-${id.replace(/[^\w.-]/g, '_')}`, attempts: 8, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 }, removeOnFail: { count: 100 },
+  });
+}
+
+const CSV_COLUMNS = ['date', 'environment', 'kind', 'version', 'sha', 'deployed_by', 'status', 'duration_s', 'deploy_id', 'notes'] as const;
+
+function csvCell(v: string): string {
+  // A leading = + - @ would run as a formula in a spreadsheet; quote every cell that needs it.
+  const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** The log as the Ontos deployment-log table (date, version, deployed by, status, notes) plus what Shipmate knows more. */
+export function exportLog(entries: LogEntry[], format: 'csv' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(entries, null, 2)}\n`;
+  const rows = entries.map((e) => [new Date(e.at).toISOString(), e.env, e.kind ?? 'deploy', e.version, e.sha ?? '', e.deployedBy, e.status, e.durationMs !== undefined ? String(Math.round(e.durationMs / 1000)) : '', e.deployId, e.notes.join(' | ')]);
+  return `${[CSV_COLUMNS as readonly string[], ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}
+
+/** The job: render the file and upload it into the thread of `threadOf`'s message (once that one is posted). */
+export async function runUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'store' | 'delivery' | 'log'>, slack: WebClient, id: string): Promise<void> {
+  const key = uploadKey(deps.prefix, id);
+  const [raw, done] = await Promise.all([deps.redis.get(key), deps.redis.get(`${key}:done`)]);
+  if (!raw || done) return;
+  const req = JSON.parse(raw) as UploadRequest;
+  let threadTs: string | undefined;
+  if (req.threadOf) {
+    const parent = await deps.delivery.tsOf(req.threadOf);
+    // The reply is still on its way through the delivery queue: wait for it (the job's backoff), never post unthreaded.
+    if (!parent) throw new Error(`waiting for ${req.threadOf} to be posted`);
+    threadTs = parent.ts;
+  }
+  let file: Buffer;
+  let filename: string;
+  let title: string;
+  if (req.kind === 'chart') {
+    const { series: s } = await environmentStats(deps, req.env, req.now, req.periodMs);
+    title = `${req.env} — DORA, ${periodLabel(req.periodMs)}`;
+    file = chartPng(title, s);
+    filename = `dora-${req.env}.png`;
+  } else {
+    const entries = await deps.store.logSince(req.env, req.filter.since ?? 0, { user: req.filter.user, status: req.filter.status });
+    file = Buffer.from(exportLog(entries, req.format));
+    filename = `deploy-log-${req.env}.${req.format}`;
+    title = `Deployment log of ${req.env} (${entries.length} entries)`;
+  }
+  const comment = req.comment ? { initial_comment: req.comment } : {};
+  if (threadTs) await slack.files.uploadV2({ channel_id: req.channel, thread_ts: threadTs, file, filename, title, ...comment });
+  else await slack.files.uploadV2({ channel_id: req.channel, file, filename, title, ...comment });
+  await deps.redis.set(`${key}:done`, '1', 'EX', UPLOAD_TTL_S);
+  deps.log.info({ upload: id, kind: req.kind, env: req.env, bytes: file.length }, 'file uploaded to slack');
+}
