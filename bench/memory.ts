@@ -100,7 +100,7 @@ export const benchmark: Benchmark = {
       ctx.log(`log filled to ${LOG_TARGET} in ${((Date.now() - t0) / 1000).toFixed(0)} s: Redis ${(mem2 / 2 ** 20).toFixed(1)} MB`);
       const fam2 = await byFamily(probe, deps.prefix);
       const total2 = fam2.reduce((n, [, v]) => n + v, 0);
-      const logBytes = fam2.find(([k]) => k === 'log')?.[1] ?? 0;
+      const logBytes = fam2.filter(([k]) => k === 'log' || k.startsWith('log:')).reduce((n, [, v]) => n + v, 0);
       rows.push({ case: `${LOG_TARGET.toLocaleString('en-US')} deploys (${REAL} real + the rest through the store)`, metric: 'Redis used_memory MB', shipmate: mem2 / 2 ** 20, baseline: mem0 / 2 ** 20, ratio: ratio(mem2, mem0), note: `by key family: ${fam2.slice(0, 5).map(([k, v]) => `${k} ${Math.round((v / total2) * 100)} %`).join(', ')}` });
       rows.push({ case: `${LOG_TARGET.toLocaleString('en-US')} deploys`, metric: 'Redis bytes/deploy (store writes)', shipmate: (mem2 - mem1) / (LOG_TARGET - real), baseline: null, target: 'bounded by retention' });
       rows.push({ case: `${LOG_TARGET.toLocaleString('en-US')} deploys`, metric: 'bytes per log entry', shipmate: logLength ? logBytes / logLength : null, baseline: null, note: `the log holds ${logLength} entries${retention ? ` (retention: ${retention.trim()} per environment, trimmed as entries are added)` : ''}` });
