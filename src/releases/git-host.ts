@@ -14,12 +14,13 @@ const SEP = '\x1e';
 export class GitReleaseHost implements ReleaseHost {
   readonly name: string;
 
-  constructor(private readonly dir: string, private readonly identity = { name: 'Shipmate', email: 'shipmate@localhost' }) {
+  /** `env`: the process environment read at start-up (deps.versions.gitEnv), never read here. */
+  constructor(private readonly dir: string, private readonly processEnv: NodeJS.ProcessEnv = {}, private readonly identity = { name: 'Shipmate', email: 'shipmate@localhost' }) {
     this.name = dir;
   }
 
   private async git(args: string[], opts: { allowFail?: boolean; input?: string } = {}): Promise<{ out: string; code: number }> {
-    const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: this.identity.name, GIT_AUTHOR_EMAIL: this.identity.email, GIT_COMMITTER_NAME: this.identity.name, GIT_COMMITTER_EMAIL: this.identity.email };
+    const env = { ...this.processEnv, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: this.identity.name, GIT_AUTHOR_EMAIL: this.identity.email, GIT_COMMITTER_NAME: this.identity.name, GIT_COMMITTER_EMAIL: this.identity.email };
     try {
       const child = run('git', ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args], { cwd: this.dir, env, maxBuffer: 32 * 1024 * 1024, timeout: 30_000 });
       if (opts.input !== undefined) child.child.stdin?.end(opts.input);
@@ -95,7 +96,7 @@ export class GitReleaseHost implements ReleaseHost {
     const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: next })).out;
     // A temporary index built from the branch's tree: no working tree is touched.
     const index = `${this.dir}/.git/shipmate-index-${process.pid}-${Date.now()}`;
-    const withIndex = async (args: string[]) => (await run('git', args, { cwd: this.dir, env: { ...process.env, GIT_INDEX_FILE: index } })).stdout.trim();
+    const withIndex = async (args: string[]) => (await run('git', args, { cwd: this.dir, env: { ...this.processEnv, GIT_INDEX_FILE: index } })).stdout.trim();
     await withIndex(['read-tree', tip]);
     await withIndex(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`]);
     const tree = await withIndex(['write-tree']);

@@ -19,7 +19,7 @@ import { ReleaseQueue } from './release-queue.js';
 import { isDone, ReleaseStore, type ReleaseRecord, type ReleaseType } from './release-store.js';
 import { hotfixVersion, latestRelease, latestTag, nextVersion, type VersionRequest } from './versioning.js';
 
-export type ReleaseDeps = Pick<Deps, 'config' | 'store' | 'deploys' | 'messenger' | 'gates' | 'delivery' | 'notifier' | 'log' | 'now' | 'redis' | 'prefix' | 'github' | 'roles'>;
+export type ReleaseDeps = Pick<Deps, 'config' | 'store' | 'deploys' | 'messenger' | 'gates' | 'delivery' | 'notifier' | 'log' | 'now' | 'redis' | 'prefix' | 'github' | 'roles' | 'versions'>;
 
 /** Ontos' post-hotfix tasks, posted when a hotfix is out. */
 export const POST_HOTFIX_TASKS = [
@@ -67,7 +67,7 @@ export class ReleaseService {
     const value = this.d.config.repository;
     const repo = value ? parseRepository(value) : undefined;
     if (repo?.kind === 'github' && this.d.github) this.hostCache = new GithubReleaseHost(this.d.github, repo.webUrl);
-    else if (repo?.kind === 'local') this.hostCache = new GitReleaseHost(repo.gitUrl);
+    else if (repo?.kind === 'local') this.hostCache = new GitReleaseHost(repo.gitUrl, this.d.versions.gitEnv);
     else this.hostCache = null;
     return this.hostCache;
   }

@@ -14,6 +14,7 @@ export interface VersionsOptions {
   cacheDir?: string;
   /** Picks the resolver for a repository; `fallback` is the git one. Default: git for every repository. */
   create?: ResolverFactory;
+  /** The process environment read at start-up (app.ts), for the git commands Shipmate runs itself. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -24,6 +25,11 @@ export class Versions {
 
   constructor(private readonly config: Pick<Config, 'repository' | 'environments'>, private readonly opts: VersionsOptions = {}) {
     this.cacheDir = opts.cacheDir ?? join(tmpdir(), `shipmate-git-${process.getuid?.() ?? 'user'}`);
+  }
+
+  /** The environment git runs with (release branches and tags in a local repository use it too). */
+  get gitEnv(): NodeJS.ProcessEnv | undefined {
+    return this.opts.env;
   }
 
   /** The environment's repository (its own, else the config's), or undefined: then versions are ref names only. */
