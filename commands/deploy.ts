@@ -13,9 +13,13 @@ import { codeVersion, plural, queuePlace, versionLabel } from '../blocks/format.
 import { waitingFor } from '../blocks/gate-message.js';
 import { commandListener } from './respond.js';
 import { envForKind, kindSummary } from '../src/gates/release-kinds.js';
+import { lockText } from '../blocks/locks.js';
+import { activeFreeze, nextWindow, openWindow, releaseDayStatus, soakProblem, windowsFor } from '../src/schedule/schedule.js';
+import { formatBoth } from '../src/schedule/time-rules.js';
+import { userTimeZone } from '../src/schedule/user-tz.js';
 
 /** `--dry-run`: which gates apply to this deploy and what is missing; changes nothing. */
-async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, shown: string, user: string, promotion: string | undefined, sensitive: boolean): Promise<string> {
+async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, shown: string, user: string, promotion: string | undefined, sensitive: boolean, hotfix: boolean, v: { version: string; sha?: string }): Promise<string> {
   const lines = [`*Dry run:* \`/deploy ${env.name} ${ref}\`${shown !== ref ? ` (${shown})` : ''} — nothing was queued or changed.`];
   lines.push(promotion ? `:x: Promotion: ${promotion}` : env.requires ? `:white_check_mark: Promotion: ${shown === ref ? `\`${ref}\`` : shown} has succeeded on ${env.requires.succeededOn}.` : ':white_check_mark: Promotion: no rule for this environment.');
   const items = allItems(env);
@@ -34,8 +38,48 @@ async function dryRunReply(deps: Deps, env: EnvironmentConfig, ref: string, show
     else if (rules.sensitiveRequires.length) lines.push(`With \`--sensitive\` it must also include ${rules.sensitiveRequires.map((r) => roleLabel(deps.config, r)).join(' and ')}.`);
   } else lines.push(':white_check_mark: Approvals: none.');
   if (env.postDeploySignoff) lines.push(`:memo: After the deploy: a sign-off by ${env.postDeploySignoff.label ?? roleLabel(deps.config, env.postDeploySignoff.role)}.`);
+  lines.push(...(await timeLines(deps, env, v, user, hotfix)));
   lines.push(`Steps: ${env.steps.map((s, i) => `${i + 1}. ${s.name}`).join(' · ')}`);
   return lines.join('\n');
+}
+
+/**
+ * The dry run's view of what stands between this deploy and now: the environment lock (src/deploys/locks.ts), a freeze,
+ * the release calendar, the maintenance window and the soak time (src/schedule), each as the real request would judge it.
+ */
+async function timeLines(deps: Deps, env: EnvironmentConfig, v: { version: string; sha?: string }, user: string, hotfix: boolean): Promise<string[]> {
+  const { config } = deps;
+  const now = deps.now();
+  const tz = await userTimeZone(deps, user);
+  const lines: string[] = [];
+  const lock = await deps.deploys.locks.get(env.name);
+  if (lock) lines.push(`:x: Lock: ${env.name} is locked ${lockText(lock)}.${env.lock.allowHotfix ? ` Hotfixes may still go out${hotfix ? ', so this one would' : ''}.` : ''} \`/deploys unlock ${env.name}\` lifts it.`);
+  else lines.push(':white_check_mark: Lock: none.');
+  const frozen = activeFreeze(config, env.name, now);
+  if (frozen) {
+    const passes = frozen.freeze.allowHotfix;
+    lines.push(`${hotfix && passes ? ':white_check_mark:' : ':x:'} Freeze until ${formatBoth(frozen.end, tz)}: ${frozen.freeze.reason}. ${passes ? `A hotfix would pass (\`--hotfix\`)${hotfix ? ', as this one is' : ''}.` : 'Hotfixes are refused too.'}`);
+  } else lines.push(':white_check_mark: Freeze: none now.');
+  const day = releaseDayStatus(config, env.name, now);
+  if (day) {
+    const held = day.holdsRegular && !hotfix;
+    const next = day.next ? `next: ${day.next.name}, ${formatBoth(day.next.start, tz)}` : 'none scheduled ahead';
+    lines.push(`${held ? ':x:' : ':calendar:'} Release calendar (${day.names.join(', ')}${day.enforced ? ', enforced for regular releases' : ', shown only'}): ${day.today ? `today is a release day (${day.today})` : 'today is not a release day'}; ${next}.${day.holdsRegular ? (hotfix ? ' A hotfix goes out any day.' : ' A regular release waits for it; a hotfix goes out any day.') : ''}`);
+  }
+  if (env.migrations?.inWindow || windowsFor(config, env.name).length) {
+    const open = openWindow(config, env.name, now);
+    const next = open ? undefined : nextWindow(config, env.name, now);
+    lines.push(`:wrench: Maintenance window: ${open ? `${open.name} is open until ${formatBoth(open.end, tz)}` : next ? `none open; the next (${next.name}) opens ${formatBoth(next.start, tz)}` : 'none ahead'}${env.migrations?.inWindow ? ' (migrations here run only inside one)' : ''}.`);
+  }
+  const soak = env.requires?.soakFor;
+  if (soak && env.requires) {
+    const since = await deps.store.succeededAt(env.requires.succeededOn, v.sha ? { version: v.version, sha: v.sha } : v.version);
+    const problem = since === undefined ? undefined : soakProblem(env, v.version, since, now, tz);
+    lines.push(since === undefined
+      ? `:x: Soak: not on ${env.requires.succeededOn} yet; it must stay there ${ms(soak, { long: true })} first.`
+      : problem ? `:x: Soak: ${problem}` : `:white_check_mark: Soak: on ${env.requires.succeededOn} for ${ms(now - since, { long: true })} (needs ${ms(soak, { long: true })}).`);
+  }
+  return lines;
 }
 
 /**
@@ -140,7 +184,7 @@ export function createDeployCommand(deps: Deps) {
       throw new UserInputError(`\`--sensitive\` changes nothing on ${env.name}: its config names no sign-off for sensitive changes (approvals.sensitiveRequires).`, deployUsage(config));
     }
     if (args.dryRun) {
-      const reply = await dryRunReply(deps, envForKind(config, env, args.kind), ref, shown, command.user_id, promotion, args.sensitive);
+      const reply = await dryRunReply(deps, envForKind(config, env, args.kind), ref, shown, command.user_id, promotion, args.sensitive, args.hotfix, version);
       return { reply: args.kind ? `${reply}\n${kindSummary(config, args.kind, 'from --kind')}` : reply };
     }
     if (promotion) {

@@ -40,6 +40,30 @@ export function nextWindow(config: Config, env: string, now: number): (Occurrenc
   return next[0];
 }
 
+/** The freeze on `env` at `now`, if any (for the dry run: whether a hotfix would pass it is `freeze.allowHotfix`). */
+export function activeFreeze(config: Config, env: string, now: number): (Occurrence & { freeze: FreezeConfig }) | undefined {
+  for (const f of config.schedule.freezes.filter((x) => covers(x, env))) {
+    const o = activeAt(freezeSpan(config, f), now);
+    if (o) return { ...o, freeze: f };
+  }
+  return undefined;
+}
+
+/**
+ * The release calendar as it stands for `env` at `now`: the release day under way (its name), the next one, and
+ * whether regular deploys are held to it. Undefined when no release day covers `env`.
+ */
+export function releaseDayStatus(config: Config, env: string, now: number): { names: string[]; today?: string; next?: Occurrence & { name: string }; enforced: boolean; holdsRegular: boolean } | undefined {
+  const days = config.schedule.releaseCalendar.filter((r) => covers(r, env));
+  if (!days.length) return undefined;
+  const today = days.find((r) => activeAt(releaseSpan(config, r), now))?.name;
+  const next = days.flatMap((r) => upcoming(releaseSpan(config, r), now, 2).filter((o) => o.start > now).slice(0, 1).map((o) => ({ ...o, name: r.name }))).sort((a, b) => a.start - b.start)[0];
+  const enforced = days.filter((r) => r.enforce);
+  // As timeRulesProblem judges it: enforced release days exist and none of them is under way.
+  const holdsRegular = enforced.length > 0 && !enforced.some((r) => activeAt(releaseSpan(config, r), now));
+  return { names: days.map((r) => r.name), ...(today ? { today } : {}), ...(next ? { next } : {}), enforced: enforced.length > 0, holdsRegular };
+}
+
 export interface DeployKind {
   /** A hotfix passes freezes (unless the freeze says otherwise) and the release calendar. */
   hotfix?: boolean;
