@@ -339,10 +339,15 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       await store.setEnvState({ env: start.env, version: start.version, ref: start.ref, ...(start.sha ? { sha: start.sha } : {}), ...(start.tag ? { tag: start.tag } : {}), deployId: id, deployedBy: start.requestedBy, at });
       await store.markSucceeded(start.env, start, at);
       // A rollback leaves its environment locked with its reason until someone unlocks it (what it undid needs a
-      // look first); locked before the record says succeeded, so whoever sees it done sees the lock.
+      // look first); locked before the record says succeeded, so whoever sees it done sees the lock. A crash before
+      // the final write resumes here and asserts it again (idempotent per rollback); a lock that cannot be written
+      // hands the job back rather than end the rollback without it.
       if (start.kind === 'rollback') {
-        await deps.deploys.locks.lock(env, start.requestedBy, start.reason ?? `rolled back from ${start.rollbackFrom ?? 'the previous version'}`, { deployId: id, replace: true })
-          .catch((err: Error) => log.error({ err: err.message }, 'environment not locked after the rollback'));
+        await deps.deploys.locks.lockAfterRollback(env, start).catch((err: Error) => {
+          log.error({ err: err.message }, 'environment not locked after the rollback: handing the job back');
+          run.lose(`environment not locked after the rollback (${err.message})`);
+          run.check();
+        });
       }
     }
     await finish(run, (r) => void (r.status = 'succeeded'));

@@ -29,6 +29,21 @@ export class LockedError extends ConflictError {
   }
 }
 
+/** How long a rollback's "I locked" marker is kept: far beyond any resume of its run. */
+const ROLLBACK_MARK_S = 30 * 86_400;
+
+// KEYS: the lock, the rollback's marker; ARGV: the lock JSON, marker TTL. Returns {1, lock} when this call locked,
+// {0, lock-as-first-set} when the rollback had locked already.
+const ROLLBACK_LOCK = `
+local mark = redis.call('GET', KEYS[2])
+if mark then return {0, mark} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
+return {1, ARGV[1]}
+`;
+
+const lockNotice = (lock: EnvLock) => `:lock: *${escapeMrkdwn(lock.env)}* is locked: ${lockText(lock)}. Deploys there are refused until someone runs \`/deploys unlock ${lock.env}\`.`;
+
 type LockDeps = Pick<ServiceDeps, 'config' | 'redis' | 'prefix' | 'delivery' | 'roles' | 'log' | 'now'>;
 
 export class EnvLocks {
@@ -66,22 +81,36 @@ export class EnvLocks {
     throw new NotAuthorizedError(`You may not ${what} ${env.name}: that needs the ${[...new Set(roles)].map((r) => roleLabel(this.d.config, r)).join(' or ')} role.`);
   }
 
-  /**
-   * Locks `env`. A person's lock is refused when one stands (it names who and why); a rollback's lock (`replace`)
-   * takes the place of any earlier one, since its reason is the news.
-   */
-  async lock(env: EnvironmentConfig, by: string, reason: string, opts: { deployId?: string; replace?: boolean } = {}): Promise<EnvLock> {
-    const lock: EnvLock = { env: env.name, by, reason, at: this.d.now(), ...(opts.deployId ? { deployId: opts.deployId } : {}) };
-    const set = opts.replace
-      ? await this.d.redis.set(this.key(env.name), JSON.stringify(lock))
-      : await this.d.redis.set(this.key(env.name), JSON.stringify(lock), 'NX');
+  /** Locks `env` for a person; refused when a lock stands (it names who and why). */
+  async lock(env: EnvironmentConfig, by: string, reason: string): Promise<EnvLock> {
+    const lock: EnvLock = { env: env.name, by, reason, at: this.d.now() };
+    const set = await this.d.redis.set(this.key(env.name), JSON.stringify(lock), 'NX');
     if (set !== 'OK') {
       const standing = await this.get(env.name);
       throw new ConflictError(`${env.name} is already locked${standing ? `: ${lockText(standing)}` : ''}.`);
     }
-    await audit(this.d.redis, this.d.prefix, { action: 'env.locked', user: by, env: env.name, detail: reason, ...(opts.deployId ? { deployId: opts.deployId } : {}) }, lock.at);
-    this.d.log.info({ env: env.name, user: by, deployId: opts.deployId }, 'environment locked');
-    await this.announce(env, `lock:${env.name}:${lock.at}`, `:lock: *${escapeMrkdwn(env.name)}* is locked: ${lockText(lock)}. Deploys there are refused until someone runs \`/deploys unlock ${env.name}\`.`);
+    await audit(this.d.redis, this.d.prefix, { action: 'env.locked', user: by, env: env.name, detail: reason }, lock.at);
+    this.d.log.info({ env: env.name, user: by }, 'environment locked');
+    await this.announce(env, `lock:${env.name}:${lock.at}`, lockNotice(lock));
+    return lock;
+  }
+
+  /**
+   * The lock a successful rollback leaves: it takes the place of any earlier one (its reason is the news). The
+   * worker asserts it before the record says succeeded, and a run resumed after a crash asserts it again, so it is
+   * idempotent per rollback: the first assertion sets the lock and a marker in one Lua step; a later one (the marker
+   * is there) changes nothing, even if a person has unlocked since. The notice goes out under a key of the rollback's
+   * own, so a repeat after a crash between the lock and its notice posts it once (delivery dedupes by key).
+   */
+  async lockAfterRollback(env: EnvironmentConfig, rollback: { id: string; requestedBy: string; reason?: string; rollbackFrom?: string }): Promise<EnvLock> {
+    const wanted: EnvLock = { env: env.name, by: rollback.requestedBy, reason: rollback.reason ?? `rolled back from ${rollback.rollbackFrom ?? 'the previous version'}`, at: this.d.now(), deployId: rollback.id };
+    const [fresh, raw] = (await this.d.redis.eval(ROLLBACK_LOCK, 2, this.key(env.name), this.key(env.name, 'rollback', rollback.id), JSON.stringify(wanted), String(ROLLBACK_MARK_S))) as [number, string];
+    const lock = JSON.parse(raw) as EnvLock;
+    if (fresh === 1) {
+      await audit(this.d.redis, this.d.prefix, { action: 'env.locked', user: lock.by, env: env.name, detail: lock.reason, deployId: rollback.id }, lock.at);
+      this.d.log.info({ env: env.name, user: lock.by, deployId: rollback.id }, 'environment locked after the rollback');
+    } else this.d.log.info({ env: env.name, deployId: rollback.id }, 'rollback lock asserted already (resumed run)');
+    await this.announce(env, `lock:${env.name}:rollback:${rollback.id}`, lockNotice(lock));
     return lock;
   }
 

@@ -1,10 +1,13 @@
 // Spawns Shipmate's real entry point (src/main.ts) as a separate worker process, for crash and scale-out tests,
-// and a step script that records which process did its work when, so overlapping runs show.
+// and a step script that records which process did its work when, so overlapping runs show. workerFixture() is the
+// set-up those tests share: real Redis, the Bolt app in the test process (role app), worker processes on demand, and
+// steps that write start/end markers with timestamps (markerStep, readMarks).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOT_TOKEN, SIGNING_SECRET } from './harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { BOT_TOKEN, SIGNING_SECRET, startRedis, startTestBot, stopRedis, type TestBot } from './harness.js';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -100,4 +103,109 @@ export function overlapping(ticks: readonly Tick[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) if (all[j]!.from <= all[i]!.to) out.push([all[i]!.pid, all[j]!.pid]);
   return out;
+}
+
+/** A new temporary directory for a test's marker files. */
+export function marksDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `shipmate-${label}-`));
+}
+
+export interface MarkerOptions {
+  /** YAML block indentation of the step's `- name:` line; undefined: a flow map `{ name: …, run: […] }` for inline use. */
+  indent?: number;
+  /** The marks file under `dir`, with {{variables}}; default `{{env}}-{{deployId}}.log`. */
+  file?: string;
+  /** What tells runs apart in each line; default `$$` (the step shell's pid). */
+  who?: string;
+}
+
+/**
+ * A run step that appends `start <name> <who> <ms>` to its marks file, sleeps `seconds`, then appends
+ * `end <name> <who> <ms>` (ms: epoch milliseconds, so spans of different steps can be compared for overlap).
+ */
+export function markerStep(dir: string, name: string, seconds: number, retrySafe: boolean, opts: MarkerOptions = {}): string {
+  const file = `${dir}/${opts.file ?? '{{env}}-{{deployId}}.log'}`;
+  const who = opts.who ?? '$$';
+  const run = `[sh, -c, 'echo "start ${name} ${who} $(date +%s%3N)" >> ${file}; sleep ${seconds}; echo "end ${name} ${who} $(date +%s%3N)" >> ${file}']`;
+  if (opts.indent === undefined) return `{ name: ${name}, retrySafe: ${retrySafe}, run: ${run} }`;
+  const pad = ' '.repeat(opts.indent);
+  return `\n${pad}- name: ${name}\n${pad}  retrySafe: ${retrySafe}\n${pad}  run: ${run}`;
+}
+
+export interface Mark {
+  kind: 'start' | 'end';
+  step: string;
+  who: string;
+  at: number;
+}
+
+/** The marks of one file, in the order written. */
+export function readMarks(dir: string, file: string): Mark[] {
+  const path = join(dir, file);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((line) => {
+    const [kind, step, who, at] = line.split(' ');
+    return { kind: kind as Mark['kind'], step: step ?? '', who: who ?? '', at: Number(at) };
+  });
+}
+
+/** The marks of one file without their timestamps: "start apply 1234". */
+export function markLines(dir: string, file: string): string[] {
+  return readMarks(dir, file).map((m) => `${m.kind} ${m.step} ${m.who}`);
+}
+
+/** The number after "deploy #", "rollback #" or "migration #" in a reply ('' when none). */
+export function idFrom(text: string | undefined, what: 'deploy' | 'migration' | 'rollback' = 'deploy'): string {
+  return new RegExp(`${what} #(\\d+)`, 'i').exec(text ?? '')?.[1] ?? '';
+}
+
+export interface WorkerFixture {
+  /** The Bolt app (role app: it runs no worker) fed signed requests; set in beforeAll. */
+  readonly app: TestBot;
+  readonly redisUrl: string;
+  /** Every worker process started, live or not. */
+  readonly workers: WorkerProcess[];
+  /** Starts one more worker process on the fixture's config. */
+  startWorker(opts?: { lockMs?: number }): WorkerProcess;
+  /** SIGKILLs every worker started so far and waits for them to exit. */
+  killWorkers(): Promise<void>;
+}
+
+/** Registers beforeAll/afterAll for a crash test: Redis, the app on `yaml`, and worker processes on demand. */
+export function workerFixture(yaml: string): WorkerFixture {
+  let app: TestBot | undefined;
+  let redisUrl = '';
+  const workers: WorkerProcess[] = [];
+  const configFile = writeConfig(yaml);
+  beforeAll(async () => {
+    redisUrl = (await startRedis()).url;
+    app = await startTestBot({ configYaml: yaml, redisUrl, role: 'app' });
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await app?.stop();
+    await stopRedis();
+  });
+  const started = (): TestBot => {
+    if (!app) throw new Error('the worker fixture has not started yet');
+    return app;
+  };
+  return {
+    get app() {
+      return started();
+    },
+    get redisUrl() {
+      return redisUrl;
+    },
+    workers,
+    startWorker(opts = {}) {
+      const w = spawnWorker({ configFile, redisUrl, prefix: started().prefix, slackApiUrl: started().slack.url, ...opts });
+      workers.push(w);
+      return w;
+    },
+    async killWorkers() {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+    },
+  };
 }
