@@ -337,7 +337,15 @@ export type ReleaseDayConfig = z.infer<typeof releaseDaySchema>;
 // ── Migrations (src/migrations) ──
 
 const migrationsSchema = z.strictObject({
-  /** Where the paired scripts are: a directory of this environment's checkout. */
+  /**
+   * 'paired' (default): migrate_X.sql runs forward, its paired rollback_X.sql back. 'django': the directory holds a
+   * Django app's migrations (NNNN_name.py, ordered by number); forward migrates to the named one ({{target}} is it),
+   * back migrates to the one before it ({{target}} = {{previousMigration}}), as `manage.py migrate app 0005_previous`.
+   */
+  style: z.enum(['paired', 'django']).default('paired'),
+  /** The Django app label, as {{app}} (style django). */
+  app: identifier.optional(),
+  /** Where the paired scripts (or the Django migration files) are: a directory of this environment's checkout. */
   directory: z.string().min(1),
   /** migrate_YYYYMMDD_desc.sql pairs with rollback_YYYYMMDD_desc.sql: the two prefixes and the extension. */
   migratePrefix: z.string().default('migrate_'),
@@ -716,7 +724,7 @@ function watchTexts(step: z.infer<typeof canaryStep> | z.infer<typeof monitorSte
 }
 
 /** The extra {{variables}} migration steps may use (src/migrations fills them). */
-export const MIGRATION_VARIABLES = ['migration', 'file', 'direction'] as const;
+export const MIGRATION_VARIABLES = ['migration', 'file', 'direction', 'target', 'previousMigration', 'app'] as const;
 
 function migrationTemplateProblems(text: string, commits: boolean): string[] {
   return [...text.matchAll(/\{\{\s*([a-zA-Z]+)\s*\}\}/g)]

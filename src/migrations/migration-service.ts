@@ -13,7 +13,7 @@ import { nextWindow, openWindow } from '../schedule/schedule.js';
 import { formatBoth } from '../schedule/time-rules.js';
 import { userTimeZone } from '../schedule/user-tz.js';
 import { MigrationStore } from './migration-store.js';
-import { MIGRATION_NAME, knownMigrations, migrationFiles, missingFile } from './migrations.js';
+import { MIGRATION_NAME, djangoMigration, djangoMigrations, knownMigrations, migrationFiles, missingFile } from './migrations.js';
 import { gateEnvironment } from './override.js';
 
 export interface MigrationRequest {
@@ -38,17 +38,37 @@ export async function requestMigration(deps: Deps, req: MigrationRequest): Promi
     throw new UserInputError(`${env.name} has no migrations configured (\`migrations:\` in its config).${some.length ? ` Environments with migrations: ${some.join(', ')}.` : ''}`);
   }
   if (!MIGRATION_NAME.test(req.name)) throw new UserInputError(`\`${req.name.slice(0, 60).replace(/`/g, "'")}\` is not a migration name: letters, digits, _ . and - only, e.g. \`${m.migratePrefix}20260207_add_usage_constraints\`.`);
-  const files = migrationFiles(m, req.name);
-  const missing = missingFile(files);
+  let refused = req.name;
   const refuse = async (why: string, detail: string): Promise<never> => {
-    await audit(deps.redis, deps.prefix, { action: 'migrate.refused', user: req.user, env: env.name, detail: `${files.name}: ${detail}` }, deps.now());
+    await audit(deps.redis, deps.prefix, { action: 'migrate.refused', user: req.user, env: env.name, detail: `${refused}: ${detail}` }, deps.now());
     throw new UserInputError(`${why} Nothing was queued.`);
   };
-  if (missing === files.migrateFile && !req.rollback) await refuse(`There is no migration script \`${files.migrateFile}\`.`, 'no script');
-  if (missing === files.rollbackFile || (req.rollback && missing)) {
-    await refuse(`\`${files.name}\` has no paired rollback script: looked for \`${files.rollbackFile}\`. Every migration needs its rollback before it may run.`, 'no rollback script');
-  }
   const store = new MigrationStore(deps.redis, deps.prefix);
+  // What the migration is called and what its way back is: the paired rollback script, or (django) the migration before it.
+  let files: { name: string; rollbackName: string };
+  if (m.style === 'django') {
+    const found = djangoMigration(m, req.name);
+    if (!found) return refuse(`There is no migration \`${req.name}\` in \`${m.directory}\` (Django migration files \`NNNN_name.py\`).`, 'no migration');
+    refused = found.migration.name;
+    if (!found.previous) {
+      await refuse(`\`${found.migration.name}\` is the first migration in \`${m.directory}\`: there is no previous migration to go back to (\`migrate ${m.app ?? '<app>'} <previous>\`), and every migration needs a way back before it may run.`, 'no previous migration');
+    }
+    files = { name: found.migration.name, rollbackName: found.previous?.name ?? '' };
+    if (req.rollback) {
+      // Migrating back to the one before also unapplies every later one: those must be rolled back first, by name.
+      const later = (await Promise.all(found.later.map(async (d) => ((await store.isApplied(env.name, d.name)) ? [d.name] : [])))).flat();
+      if (later.length) await refuse(`Going back to \`${files.rollbackName}\` on *${env.name}* would also undo ${later.map((n) => `\`${n}\``).join(', ')}: roll back the latest first (\`/migrate ${env.name} ${later[later.length - 1]} --rollback\`).`, 'later migrations applied');
+    }
+  } else {
+    const paired = migrationFiles(m, req.name);
+    refused = paired.name;
+    const missing = missingFile(paired);
+    if (missing === paired.migrateFile && !req.rollback) await refuse(`There is no migration script \`${paired.migrateFile}\`.`, 'no script');
+    if (missing === paired.rollbackFile || (req.rollback && missing)) {
+      await refuse(`\`${paired.name}\` has no paired rollback script: looked for \`${paired.rollbackFile}\`. Every migration needs its rollback before it may run.`, 'no rollback script');
+    }
+    files = paired;
+  }
   const here = await store.get(env.name, files.name);
   if (req.rollback) {
     if (here?.state !== 'applied') await refuse(`\`${files.name}\` is not applied on *${env.name}*, so there is nothing to roll back.`, 'not applied');
@@ -102,9 +122,19 @@ export async function requestMigration(deps: Deps, req: MigrationRequest): Promi
 }
 
 /** Called by the worker when a migrate record succeeds: the migration is now applied (or rolled back) there. */
-export async function recordMigrationDone(deps: Pick<Deps, 'redis' | 'prefix'>, record: DeployRecord, at: number): Promise<void> {
+export async function recordMigrationDone(deps: Pick<Deps, 'redis' | 'prefix' | 'config'>, record: DeployRecord, at: number): Promise<void> {
   if (!record.migration) return;
-  await new MigrationStore(deps.redis, deps.prefix).record(record.env, { name: record.migration.name, state: record.migration.rollback ? 'rolledBack' : 'applied', at, by: record.requestedBy, deployId: record.id });
+  const store = new MigrationStore(deps.redis, deps.prefix);
+  const done = { at, by: record.requestedBy, deployId: record.id };
+  await store.record(record.env, { name: record.migration.name, state: record.migration.rollback ? 'rolledBack' : 'applied', ...done });
+  // Django migrates forward to the named one through every earlier one: those not applied there are applied now.
+  const m = deps.config.environments.find((e) => e.name === record.env)?.migrations;
+  if (m?.style !== 'django' || record.migration.rollback) return;
+  const all = djangoMigrations(m.directory);
+  const target = all.find((d) => d.name === record.migration?.name);
+  for (const d of all) {
+    if (target && d.number < target.number && !(await store.isApplied(record.env, d.name))) await store.record(record.env, { name: d.name, state: 'applied', ...done });
+  }
 }
 
 /** `/migrate status [env]`: what is applied where, when and by whom, and what is pending. */
