@@ -696,6 +696,7 @@ export const configSchema = z
         const texts = 'run' in step ? [...step.run, ...Object.values(step.env)] : 'workflow' in step ? [step.workflow.ref, ...Object.values(step.workflow.inputs)] : 'http' in step ? [step.http.url, ...Object.values(step.http.headers)] : [];
         for (const text of texts) {
           for (const problem of migrationTemplateProblems(text, commits)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'migrations', which], message: problem });
+          if (!m.app && /\{\{\s*app\s*\}\}/.test(text)) ctx.addIssue({ code: 'custom', path: ['environments', i, 'migrations', which], message: '{{app}} is used but migrations.app (the Django app label) is not set' });
         }
       });
     });

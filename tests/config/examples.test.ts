@@ -2,7 +2,7 @@
 // say what their seeds say; an invalid file is refused with the path of the bad field and why.
 import { nextWindow, soakProblem, timeRulesProblem } from '../../src/schedule/schedule.js';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -320,7 +320,7 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
       'kubectl rollout status deployment/flowspark-backend -n {{env}} --timeout=10m',
     ]);
     expect(production.rollback?.steps.at(-1)).toMatchObject({ name: 'Health check', http: { json: { path: 'status', equals: 'healthy' } } });
-    // no migrate step: a rollback cannot know which migration to go back to (§7.2 names one by hand)
+    // no migrate step: a rollback cannot know which migration to go back to (§7.2 names one: /migrate … --rollback)
     expect(rollbackArgvs(production).some((a) => a.includes('migrate'))).toBe(false);
   });
 
@@ -362,6 +362,43 @@ describe('examples/flowspark.yml (FlowSpark AI)', () => {
       expect(migrate).toBeGreaterThan(rollout);
       expect(httpSteps(env).at(-1)?.http).toMatchObject({ json: { path: 'status', equals: 'healthy' } });
       expect(httpSteps(env).at(-1)?.http.url).toMatch(/\/health\/$/);
+    }
+  });
+
+  it('/migrate runs Django migrations (§5.2, §7.2): backup, a migration pod migrating to the target, showmigrations; a rollback targets the previous migration', async () => {
+    const checkout = mkdtempSync(join(tmpdir(), 'shipmate-flowspark-'));
+    const apps = join(checkout, 'apps', 'core', 'migrations');
+    mkdirSync(apps, { recursive: true });
+    for (const f of ['__init__.py', '0004_usage.py', '0005_previous_migration.py', '0006_tenant_index.py']) writeFileSync(join(apps, f), '# django\n');
+    // kubectl and aws stand-ins on PATH that record what they were asked (kubectl get answers with an image).
+    const bin = join(checkout, 'bin');
+    mkdirSync(bin);
+    const asked = join(checkout, 'asked.log');
+    for (const tool of ['kubectl', 'aws']) writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${asked}"\n[ "$1" = get ] && echo flowspark/backend:abc123\nexit 0\n`, { mode: 0o755 });
+    const loaded = load('examples/flowspark.yml', { FLOWSPARK_CHECKOUT: checkout });
+    for (const name of ['staging', 'production']) {
+      const m = environment(loaded, name).migrations!;
+      expect([m.style, m.app, m.directory, m.inWindow]).toEqual(['django', 'core', `${checkout}/apps/core/migrations`, false]);
+    }
+    const prod = environment(loaded, 'production');
+    const run = promisify(execFile);
+    const base: DeployVars = { env: 'production', version: '0006_tenant_index', ref: '0006_tenant_index', user: 'U0FLOWLEAD', deployId: '9' };
+    const { migrationVars } = await import('../../src/migrations/migrations.js');
+    for (const rollback of [false, true]) {
+      writeFileSync(asked, '');
+      const vars = migrationVars(prod, { migration: { name: '0006_tenant_index', rollback } }, base);
+      for (const step of [prod.migrations!.backup, prod.migrations!.run, prod.migrations!.verify]) {
+        if (!('run' in step)) throw new Error(`${step.name} is not a command`);
+        const [file = '', ...args] = step.run.map((a) => renderTemplate(a, vars));
+        await run(file, args, { cwd: checkout, env: { PATH: `${bin}:${process.env.PATH}` } });
+      }
+      const lines = readFileSync(asked, 'utf8').trim().split('\n');
+      const target = rollback ? '0005_previous_migration' : '0006_tenant_index';
+      expect(lines[0]).toBe('kubectl exec deployment/flowspark-backend -n production -- sh -c pg_dump "$DATABASE_URL"');
+      expect(lines[1]).toMatch(/^aws s3 cp \/tmp\/flowspark_backup_production_\d{8}_\d{6}\.sql s3:\/\/flowspark-backups\/database\/production\/$/);
+      expect(lines).toContain('kubectl get deployment/flowspark-backend -n production -o jsonpath={.spec.template.spec.containers[0].image}');
+      expect(lines.find((l) => l.startsWith('kubectl run migration-job'))).toMatch(new RegExp(`^kubectl run migration-job --image=flowspark/backend:abc123 --restart=Never -n production .* --command -- python manage.py migrate core ${target}$`));
+      expect(lines.at(-1)).toBe('kubectl exec deployment/flowspark-backend -n production -- python manage.py showmigrations core');
     }
   });
 
