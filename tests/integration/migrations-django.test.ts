@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config.js';
 import { MigrationStore } from '../../src/migrations/migration-store.js';
 import { startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 import { idFrom } from '../helpers/worker-process.js';
@@ -87,5 +88,10 @@ describe('/migrate with Django migrations (FlowSpark)', () => {
     // now 0002 is the latest applied: it may go back to 0001_initial
     expect(await migrated('staging 0002_add_usage --rollback')).toContain('migrate billing 0001_initial previous=0001_initial rollback');
     expect(await refused('staging 0003_tenant_index --rollback')).toContain('is not applied on *staging*');
+  });
+
+  it('a config using {{app}} without migrations.app is refused, naming the field', () => {
+    expect(() => parseConfig(YAML.replace('      app: billing\n', ''), 'flow.yml', {})).toThrow(/environments\.0\.migrations\.run.*\{\{app\}\} is used but migrations\.app/s);
+    expect(parseConfig(YAML, 'flow.yml', {}).environments[0]?.migrations?.style).toBe('django');
   });
 });
