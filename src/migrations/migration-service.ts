@@ -1,5 +1,5 @@
-// Requesting a migration: every rule checked before anything is written (paired rollback script present,
-// applied on the previous environment first, not applied twice, production inside a maintenance window),
+// Requesting a migration: every rule checked before anything is written (a way back: the paired rollback script,
+// or for Django migrations a previous migration to migrate back to; applied on the previous environment first, not applied twice, production inside a maintenance window),
 // then a deploy record of kind 'migrate' goes into the environment's own queue, so it never runs beside a
 // deploy or a rollback of that environment. Outside the window, with an override role configured, it waits
 // for that role's sign-off through the deploy gates instead of being refused.
