@@ -53,7 +53,7 @@ async function timeLines(deps: Deps, env: EnvironmentConfig, v: { version: strin
   const tz = await userTimeZone(deps, user);
   const lines: string[] = [];
   const lock = await deps.deploys.locks.get(env.name);
-  if (lock) lines.push(`:x: Lock: ${env.name} is locked ${lockText(lock)}.${env.lock.allowHotfix ? ` Hotfixes may still go out${hotfix ? ', so this one would' : ''}.` : ''} \`/deploys unlock ${env.name}\` lifts it.`);
+  if (lock) lines.push(`${hotfix && env.lock.allowHotfix ? ':white_check_mark:' : ':x:'} Lock: ${env.name} is locked ${lockText(lock)}.${env.lock.allowHotfix ? ` Hotfixes may still go out${hotfix ? ', so this one would' : ''}.` : ''} \`/deploys unlock ${env.name}\` lifts it.`);
   else lines.push(':white_check_mark: Lock: none.');
   const frozen = activeFreeze(config, env.name, now);
   if (frozen) {

@@ -70,7 +70,7 @@ describe('/deploy --dry-run: locks and time rules', () => {
     const hotfix = await dryRun('production v1.4.0 --dry-run --hotfix');
     expect(hotfix).toContain(':white_check_mark: Freeze until Mon 12 Jan 2026');
     expect(hotfix).toContain('A hotfix would pass (`--hotfix`), as this one is.');
-    expect(hotfix).toContain('Hotfixes may still go out, so this one would.');
+    expect(hotfix).toMatch(/:white_check_mark: Lock: production is locked by <@U0RAVI> .*Hotfixes may still go out, so this one would\./);
     expect(hotfix).toContain('A hotfix goes out any day.');
     await bot.command('/deploys', 'unlock production', 'U0RAVI');
   });
