@@ -37,7 +37,7 @@ export async function requestMigration(deps: Deps, req: MigrationRequest): Promi
     const some = deps.config.environments.filter((e) => e.migrations).map((e) => e.name);
     throw new UserInputError(`${env.name} has no migrations configured (\`migrations:\` in its config).${some.length ? ` Environments with migrations: ${some.join(', ')}.` : ''}`);
   }
-  if (!MIGRATION_NAME.test(req.name)) throw new UserInputError(`\`${req.name.slice(0, 60).replace(/`/g, "'")}\` is not a migration name: letters, digits, _ . and - only, e.g. \`${m.migratePrefix}20260207_add_usage_constraints\`.`);
+  if (!MIGRATION_NAME.test(req.name)) throw new UserInputError(`\`${req.name.slice(0, 60).replace(/`/g, "'")}\` is not a migration name: letters, digits, _ . and - only, e.g. \`${m.style === 'django' ? '0006_add_usage' : `${m.migratePrefix}20260207_add_usage_constraints`}\`.`);
   let refused = req.name;
   const refuse = async (why: string, detail: string): Promise<never> => {
     await audit(deps.redis, deps.prefix, { action: 'migrate.refused', user: req.user, env: env.name, detail: `${refused}: ${detail}` }, deps.now());
