@@ -77,7 +77,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       ended = isFinal(r.status);
     });
     // A parked canary's environment opens to the next change the moment its deploy has ended (jobs/env-lease.ts).
-    if (isFinal(done.status)) await releaseLease(done.env, done.id);
+    if (isFinal(done.status) && mayHoldLease(done)) await releaseLease(done.env, done.id);
     await messenger.sync(run.deployId);
     if (!ended) return done;
     deps.notifier.finished(done);
@@ -99,6 +99,9 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     void deps.githubDeployments.finished(done);
     return done;
   }
+
+  /** Only a deploy whose canary/monitor parked ever took its environment's lease. */
+  const mayHoldLease = (r: DeployRecord) => r.steps.some((s) => s.watch !== undefined);
 
   async function releaseLease(env: string, deployId: string): Promise<void> {
     await deps.queues.leases.release(env, deployId).catch((err: Error) => deps.log.warn({ env, deployId, err: err.message }, 'environment lease not released (the sweep will)'));
@@ -148,7 +151,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     const found = await store.get(id);
     if (!found) throw new UnrecoverableError(`deploy ${id} has no record`);
     if (isFinal(found.status)) {
-      await releaseLease(found.env, id);
+      if (mayHoldLease(found)) await releaseLease(found.env, id);
       return found.status;
     }
     // A change of an environment whose lease another deploy's parked canary holds does not start: it goes back to
