@@ -17,11 +17,11 @@ const HOLD = `redis.call('SET', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[2], 'c
 // The marker wakes workers blocked on the queue at once (what BullMQ's own scripts add when a job becomes available).
 const RELEASE = `
 local owner = redis.call('GET', KEYS[1])
-if owner and ARGV[1] ~= '' and owner ~= ARGV[1] then return 0 end
+if not owner or (ARGV[1] ~= '' and owner ~= ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[2], 'concurrency', 1)
 if redis.call('LLEN', KEYS[3]) > 0 then redis.call('ZADD', KEYS[4], 0, '0') end
-return owner and 1 or 0`;
+return 1`;
 // KEYS: lease, queue meta. At start-up: concurrency 0 while a lease is held, 1 otherwise (never opening a leased queue).
 const INIT = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[2], 'concurrency', 0) else redis.call('HSET', KEYS[2], 'concurrency', 1) end return 1`;
 

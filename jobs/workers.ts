@@ -160,8 +160,8 @@ async function markFailed(deps: Deps, deployId: string, jobId: string, reason: s
       r.finishedAt = deps.now();
       for (const s of r.steps) if (s.status === 'pending' || s.status === 'running') s.status = s.status === 'running' ? 'interrupted' : 'skipped';
     });
-    // Whoever ended it, a parked canary's environment is given back.
-    if (isFinal(done.status)) await deps.queues.leases.release(done.env, deployId);
+    // Whoever ended it, a parked canary's environment is given back (never holding the log entry up).
+    if (isFinal(done.status)) await deps.queues.leases.release(done.env, deployId).catch(() => undefined);
     if (!ended) return;
     await deps.messenger.sync(deployId);
     await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [escapeMrkdwn(done.error ?? reason)] });
