@@ -74,7 +74,7 @@ describe('a worker killed mid-hold', () => {
     const before = await eventually(async () => {
       const w = (await app.shipmate.deps.store.get(id))?.steps[0]?.watch;
       return w?.phaseStartedAt !== undefined && Object.keys(w.latest).length > 0 ? w : undefined;
-    }, 20_000, 'the hold to start');
+    }, 40_000, 'the hold to start');
     await new Promise((ok) => setTimeout(ok, 1_000));
     await eventually(async () => (await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState()) === 'delayed', 5_000, 'the watch parked');
     first.child.kill('SIGKILL');
@@ -103,7 +103,7 @@ describe('a worker killed mid-hold', () => {
     expect(w100).toBeLessThan(Math.max(w5 + HOLD_MS, resumedAt) + 2_000);
     if (resumedAt < w5 + HOLD_MS - 2_500) expect(held).toBeLessThan(HOLD_MS + 2_500);
     expect(before.phaseStartedAt).toBeLessThanOrEqual(Number(weights[0]?.split(' ')[2]) + 1_000);
-  }, 60_000);
+  }, 90_000);
 
   it('a worker shutting down mid-hold leaves the parked deploy to the next one, which resumes it', async () => {
     for (const w of workers.splice(0)) {
@@ -114,7 +114,7 @@ describe('a worker killed mid-hold', () => {
     const first = spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
     workers.push(first);
     const id = /#(\d+)/.exec((await app.command('/deploy', 'production v3', 'U0ALICE')).json.text ?? '')?.[1] ?? '';
-    await eventually(async () => (await app.shipmate.deps.store.get(id))?.steps[0]?.watch?.phaseStartedAt, 20_000, 'the hold to start');
+    await eventually(async () => (await app.shipmate.deps.store.get(id))?.steps[0]?.watch?.phaseStartedAt, 40_000, 'the hold to start');
     await eventually(async () => (await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState()) === 'delayed', 5_000, 'the watch parked');
     const stoppedAt = Date.now();
     first.child.kill('SIGTERM');
@@ -128,7 +128,7 @@ describe('a worker killed mid-hold', () => {
     const done = await waitForEnd(app, id, 30_000);
     expect(done.status).toBe('succeeded');
     expect(lines(id).filter((l) => l.startsWith('weight')).map((l) => l.split(' ')[1])).toEqual(['5', '100']);
-  }, 60_000);
+  }, 90_000);
 
   it('a worker killed in the middle of an evaluation: its wake-up job is taken back and the watch resumes', async () => {
     for (const w of workers.splice(0)) {
@@ -140,7 +140,7 @@ describe('a worker killed mid-hold', () => {
     workers.push(first);
     const id = /#(\d+)/.exec((await app.command('/deploy', 'staging v4', 'U0ALICE')).json.text ?? '')?.[1] ?? '';
     // Setting 100 % runs inside a woken watch (the hold of phase 1 was parked): kill the worker then.
-    await eventually(() => lines(id).some((l) => l.startsWith('weight 100')), 20_000, 'the slow weight command');
+    await eventually(() => lines(id).some((l) => l.startsWith('weight 100')), 40_000, 'the slow weight command');
     expect((await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState())).toBe('active');
     first.child.kill('SIGKILL');
     await first.exited;
@@ -152,5 +152,5 @@ describe('a worker killed mid-hold', () => {
     // The interrupted weight command ran again (setting a weight is idempotent); phase 1's was not.
     expect(lines(id).filter((l) => l.startsWith('weight')).map((l) => l.split(' ')[1])).toEqual(['5', '100', '100']);
     expect(await app.shipmate.deps.redis.get(`${app.prefix}:env-lease:staging`)).toBeNull();
-  }, 60_000);
+  }, 90_000);
 });
