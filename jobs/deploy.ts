@@ -4,7 +4,7 @@
 // step and writes nothing more, and a new run first kills what a dead run's step left on this host.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { EnvironmentConfig } from '../src/core/config.js';
 import { escapeMrkdwn } from '../blocks/format.js';
 import { roleLabel } from '../src/core/config.js';
@@ -19,7 +19,7 @@ import type { CommitInfo, RefResolver } from '../src/versions/resolver.js';
 import { DeployRun, LostRunError } from './deploy-run.js';
 import { stepsFor } from '../src/deploys/change-steps.js';
 import { LockedError } from '../src/deploys/locks.js';
-import type { DeployJobData } from './queues.js';
+import { WATCH_QUEUE, type DeployJobData } from './queues.js';
 import { migrationVars } from '../src/migrations/migrations.js';
 import { recordMigrationDone } from '../src/migrations/migration-service.js';
 
@@ -76,6 +76,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       }
       ended = isFinal(r.status);
     });
+    // A parked canary's environment opens to the next change the moment its deploy has ended (jobs/env-lease.ts).
+    if (isFinal(done.status) && mayHoldLease(done)) await releaseLease(done.env, done.id);
     await messenger.sync(run.deployId);
     if (!ended) return done;
     deps.notifier.finished(done);
@@ -96,6 +98,13 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     // In the background: GitHub being slow or down never holds the deploy (failures are noted on the record).
     void deps.githubDeployments.finished(done);
     return done;
+  }
+
+  /** Only a deploy whose canary/monitor parked ever took its environment's lease. */
+  const mayHoldLease = (r: DeployRecord) => r.steps.some((s) => s.watch !== undefined);
+
+  async function releaseLease(env: string, deployId: string): Promise<void> {
+    await deps.queues.leases.release(env, deployId).catch((err: Error) => deps.log.warn({ env, deployId, err: err.message }, 'environment lease not released (the sweep will)'));
   }
 
   /**
@@ -141,7 +150,25 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     const id = run.deployId;
     const found = await store.get(id);
     if (!found) throw new UnrecoverableError(`deploy ${id} has no record`);
-    if (isFinal(found.status)) return found.status;
+    if (isFinal(found.status)) {
+      if (mayHoldLease(found)) await releaseLease(found.env, id);
+      return found.status;
+    }
+    // A change of an environment whose lease another deploy's parked canary holds does not start: it goes back to
+    // the head of the wait list, and the queue stays closed until the lease is released (jobs/env-lease.ts).
+    if (job.queueName !== WATCH_QUEUE) {
+      const owner = await deps.queues.leases.owner(found.env);
+      if (owner && owner !== id) {
+        const holder = await store.get(owner);
+        if (holder && !isFinal(holder.status)) {
+          log.info({ env: found.env, owner }, 'environment leased by a parked canary: the change waits');
+          await deps.queues.leases.init([found.env]);
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        await releaseLease(found.env, owner);
+      }
+    }
     let record = await run.claim();
     if (!record) return (await store.get(id))?.status ?? 'failed';
     await killLeftovers(record, log);
@@ -151,7 +178,13 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       return 'failed';
     }
     if (record.cancelRequestedBy) {
-      await finish(run, (r) => ((r.status = 'cancelled'), (r.cancelledBy = r.cancelRequestedBy)));
+      await finish(run, (r) => {
+        r.status = 'cancelled';
+        r.cancelledBy = r.cancelRequestedBy;
+        delete r.parkedUntil;
+        // A parked watch stopped by the cancel that woke it.
+        for (const s of r.steps) if (s.status === 'running') s.status = 'cancelled';
+      });
       return 'cancelled';
     }
 
@@ -168,6 +201,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       }
     }
 
+    // A parked watch woken up (its time came, or a click): it goes on quietly, announced and counted once already.
+    const woken = record.status === 'running' && record.parkedUntil !== undefined;
     // A record already "running" was picked up before: by a worker that handed it back, or one that died.
     if (record.status === 'running' && !record.handedBack) {
       const at = record.steps.findIndex((s) => s.status === 'running');
@@ -198,8 +233,10 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
       if (going) Object.assign(r, going);
       r.status = 'running';
       r.handedBack = false;
-      r.runs += 1;
+      delete r.parkedUntil;
+      if (!woken) r.runs += 1;
     });
+    if (woken) return runSteps(job, token, signal, run, env, record, log, true);
     // The announcement only renders and enqueues (delivery makes the Slack calls), so the first step does not wait
     // for it: it runs alongside and is awaited before the deploy ends (finish). Request → first step, bench/pipeline.ts.
     const started = record;
@@ -212,7 +249,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     return runSteps(job, token, signal, run, env, record, log);
   }
 
-  async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log']): Promise<string> {
+  async function runSteps(job: Job<DeployJobData>, token: string | undefined, signal: AbortSignal | undefined, run: DeployRun, env: EnvironmentConfig, start: DeployRecord, log: Deps['log'], woken = false): Promise<string> {
     const id = start.id;
     // A migrate record runs its migration's backup, script and verify steps (src/migrations), a deploy the environment's.
     const steps = stepsFor(env, start);
@@ -239,13 +276,17 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      const startedAt = deps.now();
-      await run.write((r) => {
-        const s = r.steps[i];
-        if (s) Object.assign(s, { status: 'running', startedAt, error: undefined, exitCode: undefined, pgid: undefined, host: undefined });
-      });
-      await messenger.sync(id);
-      log.info({ step: step.name }, 'step started');
+      // A woken watch's step goes on: it started when it first ran (its duration counts from there).
+      const resumesWatch = woken && i === first && current?.steps[i]?.status === 'running';
+      const startedAt = (resumesWatch ? current?.steps[i]?.startedAt : undefined) ?? deps.now();
+      if (!resumesWatch) {
+        await run.write((r) => {
+          const s = r.steps[i];
+          if (s) Object.assign(s, { status: 'running', startedAt, error: undefined, exitCode: undefined, pgid: undefined, host: undefined });
+        });
+        await messenger.sync(id);
+        log.info({ step: step.name }, 'step started');
+      }
       let outcome: StepOutcome;
       try {
         outcome = await runStep(step, vars, deps.stepEnv, signal, {
@@ -280,6 +321,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
             changed: () => messenger.sync(id),
             now: deps.now,
             shuttingDown: control.shuttingDown,
+            parking: true,
+            woken: resumesWatch,
           },
           // The command starts only once its process group is recorded by a write fenced by this run.
           startGate: async (pgid) => {
@@ -310,6 +353,7 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      if (outcome.park) return park(job, token, run, env, i, outcome.park.until, log);
       const finishedAt = deps.now();
       const cancelled = outcome.cancelled || (!outcome.ok && (signal?.aborted ?? false));
       const masked = deps.mask(outcome.output);
@@ -353,6 +397,32 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
     await finish(run, (r) => void (r.status = 'succeeded'));
     log.info('deploy succeeded');
     return 'succeeded';
+  }
+
+  /**
+   * Parks a watch between evaluations: the deploy gives its worker back and waits as its wake-up job, delayed until
+   * `until`, in the `watch` queue. Leaving the environment's queue it first takes the environment's lease, so no other
+   * change of it starts meanwhile; in the `watch` queue the job itself moves back to delayed. Nothing runs the deploy
+   * until the wake-up: the record says so (parkedUntil) before the job is delayed.
+   */
+  async function park(job: Job<DeployJobData>, token: string | undefined, run: DeployRun, env: EnvironmentConfig, i: number, until: number, log: Deps['log']): Promise<string> {
+    const id = run.deployId;
+    const wakeAt = Date.now() + Math.max(0, until - deps.now());
+    const fromEnvQueue = job.queueName !== WATCH_QUEUE;
+    // Taken while this job is the environment's one active change: no other change of it can be running now.
+    if (fromEnvQueue) await deps.queues.leases.hold(env.name, id);
+    await run.write((r) => {
+      r.parkedUntil = until;
+      r.handedBack = true;
+    });
+    if (fromEnvQueue) await deps.queues.park(id, wakeAt);
+    else await job.moveToDelayed(wakeAt, token);
+    // A click or a cancel recorded just before the park found nothing to wake: it wakes the watch now.
+    const now = await store.get(id);
+    if (now?.cancelRequestedBy || now?.steps[i]?.watchRequest) await deps.queues.wake(id);
+    log.debug({ until, fromEnvQueue }, 'watch parked');
+    if (fromEnvQueue) return 'parked';
+    throw new DelayedError();
   }
 
   return {

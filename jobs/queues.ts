@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/core/config.js';
 import { DELIVER_QUEUE, type DeliverJobData } from '../src/notify/delivery.js';
+import { EnvLeases } from './env-lease.js';
 
 export interface DeployJobData {
   deployId: string;
@@ -16,6 +17,17 @@ export interface GateJobData {
 }
 
 export const GATES_QUEUE = 'gates';
+
+/**
+ * Parked canary/monitor deploys (src/canary/watch.ts): between evaluations a deploy waits here as one delayed job,
+ * holding no worker, while its environment's lease keeps the environment's own queue closed (jobs/env-lease.ts).
+ */
+export const WATCH_QUEUE = 'watch';
+
+/** The one wake-up job of a deploy whose watch parked: moved back to delayed at each park, promoted by a click or a cancel. */
+export function watchJobId(deployId: string): string {
+  return `watch-${deployId}`;
+}
 
 export function deployQueueName(env: string): string {
   return `deploy.${env}`;
@@ -30,6 +42,8 @@ export class DeployQueues {
   readonly gates: Queue<GateJobData>;
   /** Slack messages: one drainer job per channel at a time (src/notify/delivery.ts, jobs/deliver.ts). */
   readonly deliver: Queue<DeliverJobData>;
+  readonly watch: Queue<DeployJobData>;
+  readonly leases: EnvLeases;
 
   constructor(
     config: Config,
@@ -41,6 +55,9 @@ export class DeployQueues {
     this.gates.on('error', (err) => onError(GATES_QUEUE, err));
     this.deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection, prefix });
     this.deliver.on('error', (err) => onError(DELIVER_QUEUE, err));
+    this.watch = new Queue<DeployJobData>(WATCH_QUEUE, { connection, prefix });
+    this.watch.on('error', (err) => onError(WATCH_QUEUE, err));
+    this.leases = new EnvLeases(connection, prefix, this);
     for (const env of config.environments) {
       const q = new Queue<DeployJobData>(deployQueueName(env.name), { connection, prefix });
       q.on('error', (err) => onError(q.name, err));
@@ -54,9 +71,24 @@ export class DeployQueues {
     return q;
   }
 
-  /** Sets global concurrency 1 on every environment's queue (idempotent; safe from every process). */
+  /**
+   * Sets global concurrency 1 on every environment's queue (idempotent; safe from every process) — 0 on one whose
+   * lease a parked canary holds, so a process starting mid-canary never opens it (jobs/env-lease.ts).
+   */
   async init(): Promise<void> {
-    await Promise.all([...this.byEnv.values()].map((q) => q.setGlobalConcurrency(1)));
+    await this.leases.init([...this.byEnv.keys()]);
+  }
+
+  /** Parks a deploy whose watch waits: its wake-up job runs it again at `at` (epoch ms), or at once if promoted. */
+  async park(deployId: string, at: number): Promise<void> {
+    await this.watch.add('wake', { deployId }, { jobId: watchJobId(deployId), delay: Math.max(0, at - Date.now()), attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } });
+  }
+
+  /** Wakes a parked deploy now (a click, a cancel); false when it is not parked (running, or already woken). */
+  async wake(deployId: string): Promise<boolean> {
+    const job = await this.watch.getJob(watchJobId(deployId));
+    if (!job) return false;
+    return job.promote().then(() => true, () => false);
   }
 
   /**
@@ -98,6 +130,6 @@ export class DeployQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.byEnv.values(), this.gates, this.deliver].map((q) => q.close()));
+    await Promise.all([...this.byEnv.values(), this.gates, this.deliver, this.watch].map((q) => q.close()));
   }
 }

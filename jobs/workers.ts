@@ -16,7 +16,7 @@ import { publishHome } from '../src/slack/home.js';
 import { runUpload } from '../src/insight/insight.js';
 import { createDeliverProcessor, type DeliverOptions } from './deliver.js';
 import { DELIVER_QUEUE, deliveryKeys, wake, type DeliverJobData } from '../src/notify/delivery.js';
-import { GATES_QUEUE, deployJobId, deployQueueName, type DeployJobData, type GateJobData } from './queues.js';
+import { GATES_QUEUE, WATCH_QUEUE, deployJobId, deployQueueName, watchJobId, type DeployJobData, type GateJobData } from './queues.js';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -61,6 +61,27 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
     return worker;
   });
 
+  // Parked canaries and monitors (jobs/deploy.ts park): each deploy's one wake-up job runs an evaluation and parks
+  // again, so many environments' watches share a few worker slots; their environments stay leased meanwhile.
+  const watchWorker = new Worker<DeployJobData>(WATCH_QUEUE, processor.process, { connection, prefix: deps.prefix, concurrency: 8, ...locks, maxStalledCount: 3 });
+  watchWorker.on('failed', (job, err) => {
+    if (!job) return;
+    deps.log.error({ jobId: job.id, deployId: job.data.deployId, err: err.message }, 'watch job failed');
+    void markFailed(deps, job.data.deployId, job.id ?? job.data.deployId, err.message);
+  });
+  watchWorker.on('locksRenewed', ({ jobIds }) => processor.locksRenewed(jobIds));
+  watchWorker.on('lockRenewalFailed', (jobIds) => processor.lockRenewalFailed(jobIds));
+  watchWorker.on('error', (err) => deps.log.error({ queue: WATCH_QUEUE, err: err.message }, 'worker error'));
+  // Leases a crash left behind (their deploy ended, or nothing can run it any more) are given back.
+  const envNames = deps.config.environments.map((e) => e.name);
+  const sweep = setInterval(() => {
+    deps.queues.leases.sweep(envNames, deps.store).then(
+      (freed) => freed.length && deps.log.warn({ envs: freed }, 'released stale environment leases'),
+      (err: Error) => deps.log.debug({ err: err.message }, 'lease sweep failed'),
+    );
+  }, stalledInterval);
+  sweep.unref();
+
   const gateWorker = new Worker<GateJobData>(
     GATES_QUEUE,
     async (job) => {
@@ -98,14 +119,18 @@ export async function startWorkers(deps: Deps, opts: WorkerOptions): Promise<Run
   await subscriber.subscribe(cancelChannel(deps.prefix));
   subscriber.on('message', (_channel, deployId: string) => {
     for (const w of workers) w.cancelJob(deployJobId(deployId), 'cancelled from Slack');
+    watchWorker.cancelJob(watchJobId(deployId), 'cancelled from Slack');
+    // A parked watch is woken to take the cancel up (its run ends the deploy as cancelled).
+    void deps.queues.wake(deployId);
   });
 
-  await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker].map((w) => w.waitUntilReady()));
+  await Promise.all([...workers, watchWorker, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker].map((w) => w.waitUntilReady()));
   return {
     workers,
     async close() {
       shuttingDown = true;
-      await Promise.all([...workers, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker, ...(maintenance ? [maintenance.worker] : [])].map((w) => w.close()));
+      clearInterval(sweep);
+      await Promise.all([...workers, watchWorker, gateWorker, deliverWorker, followUpWorker, flagCleanup.worker, releaseWorker, ...(maintenance ? [maintenance.worker] : [])].map((w) => w.close()));
       await flagCleanup.queue.close();
       await maintenance?.queue.close();
       subscriber.disconnect();
@@ -135,6 +160,8 @@ async function markFailed(deps: Deps, deployId: string, jobId: string, reason: s
       r.finishedAt = deps.now();
       for (const s of r.steps) if (s.status === 'pending' || s.status === 'running') s.status = s.status === 'running' ? 'interrupted' : 'skipped';
     });
+    // Whoever ended it, a parked canary's environment is given back (never holding the log entry up).
+    if (isFinal(done.status)) await deps.queues.leases.release(done.env, deployId).catch(() => undefined);
     if (!ended) return;
     await deps.messenger.sync(deployId);
     await deps.messenger.recordLog({ deployId, env: done.env, version: done.version, ref: done.ref, deployedBy: done.requestedBy, status: 'failed', at: deps.now(), notes: [escapeMrkdwn(done.error ?? reason)] });

@@ -30,6 +30,8 @@ export interface WatchState {
   latest: Record<string, MetricStatus>;
   paused?: { reason: string; by?: string; at: number };
   ended?: 'promoted' | 'rolled-back' | 'aborted' | 'failed';
+  /** The tail of the step's output so far, carried across parks (the step posts it whole when it ends). */
+  log?: string;
   /** Why and when it rolled back; `breachSince` is when the breach was first seen. */
   rollback?: { reason: string; at: number; phase: number; breachSince?: number; link?: string };
 }

@@ -1,8 +1,9 @@
 // The canary / monitor state machine. Each pass: take up a person's click, measure the baseline (once),
 // put the phase's weight in place, evaluate every metric against its threshold, roll back on a breach
 // that lasted its `for`, otherwise promote once the hold is over. Every change is saved in the deploy
-// record before the next wait, and waits are short timer slices that notice a cancel or a click, so a
-// restarted worker resumes the hold where it stood and a person's button takes effect within ~250 ms.
+// record before the next wait. Run by the deploy job, the watch parks for each wait (the step returns `park`:
+// the job gives its worker back and wakes as a delayed job, jobs/deploy.ts), so an hour-long hold holds no
+// worker; a click or a cancel wakes it at once. Without parking, waits are short slices noticing a click.
 import type { CanaryStepConfig, MonitorStepConfig, WatchMetricConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
 import type { StepOutcome } from '../steps/run-step.js';
@@ -27,10 +28,18 @@ export interface WatchContext {
   now(): number;
   /** True once the worker is shutting down: the watch saves its state and hands the deploy back (handBack). */
   shuttingDown?: () => boolean;
+  /** The deploy job can park the watch: a wait ends the step with `park` instead of sleeping in the worker. */
+  parking?: boolean;
+  /** This run is the parked watch woken up (not a restart): it goes on quietly from the stored state. */
+  woken?: boolean;
 }
 
 /** How often a wait looks at the record for a click; cancellation (AbortSignal) ends a wait at once. */
 const POLL_MS = 250;
+/** A wait shorter than this is slept through (parking costs a job round trip); longer ones park. */
+const PARK_MIN_MS = 150;
+/** The step's output so far, kept with the state across parks (its tail: the state is written at every pass). */
+const LOG_KEEP = 6_000;
 const HISTORY = 20;
 
 type WatchStep = CanaryStepConfig | MonitorStepConfig;
@@ -41,7 +50,7 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
   const phases: Array<{ weight?: number; hold?: number }> = isCanary ? step.canary.phases : [{ hold: step.monitor.duration }];
   const render = (text: string, extra: Record<string, string>) => renderTemplate(text, { ...vars, ...extra } as DeployVars);
   let st: WatchState = ctx.stored ?? { kind: isCanary ? 'canary' : 'monitor', startedAt: ctx.now(), phase: 0, breachSince: {}, latest: {} };
-  let out = ctx.stored ? `resumed at phase ${st.phase + 1} of ${phases.length}\n` : '';
+  let out = (ctx.stored?.log ?? '') + (ctx.stored && !ctx.woken ? `resumed at phase ${st.phase + 1} of ${phases.length}\n` : '');
   const log = (line: string) => (out += `[${new Date(ctx.now()).toISOString()}] ${line}\n`);
   const where = () => (isCanary ? `phase ${st.phase + 1} (${phases[st.phase]?.weight ?? 100} %)` : 'the monitor');
   const cancelled = (): StepOutcome => ({ ok: false, cancelled: true, output: out, error: 'stopped (cancelled)' });
@@ -186,8 +195,13 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     await ctx.save(st);
     await ctx.changed();
 
-    // 6. Wait for the next evaluation (or the end of the hold), in short slices.
+    // 6. Wait for the next evaluation (or the end of the hold): parked (the worker is given back; the state with the
+    //    output so far is saved and the deploy job wakes the step at `until`, or at a click), else in short slices.
     const until = Math.min(at + spec.interval, st.paused || breaching ? Infinity : holdEnd);
+    if (ctx.parking && until - ctx.now() >= PARK_MIN_MS && !signal?.aborted) {
+      await ctx.save({ ...st, log: out.slice(-LOG_KEEP) });
+      return { ok: false, cancelled: false, park: { until }, output: out, error: 'parked until the next evaluation' };
+    }
     while (ctx.now() < until) {
       if (signal?.aborted) return cancelled();
       if (ctx.shuttingDown?.()) break;

@@ -95,6 +95,8 @@ export interface DeployRecord extends CommitFields {
   migration?: { name: string; rollback: boolean; override?: { role: string; reason: string } };
   /** Set when a worker shut down gracefully and handed the deploy back at a step boundary. */
   handedBack?: boolean;
+  /** A canary/monitor waiting for its next evaluation holds no worker: its wake-up job runs it then (jobs/deploy.ts). */
+  parkedUntil?: number;
   /** How many worker runs picked this deploy up (more than one means a crash or a hand-back). */
   runs: number;
   /** The worker run that owns the deploy now (its BullMQ lock token); fenced writes check it. */

@@ -15,6 +15,8 @@ export interface StepOutcome {
   error?: string;
   /** A long watch (canary/monitor) stopped for a worker shutdown: its state is saved, the deploy is handed back at it. */
   handBack?: boolean;
+  /** A watch waiting for its next evaluation: its state is saved; the deploy job parks until `until` (deps.now() ms). */
+  park?: { until: number };
 }
 
 /** How the deploy job holds a step's processes: `kill` stops them at once, `startGate` runs first (see runCommand). */

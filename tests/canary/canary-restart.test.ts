@@ -1,10 +1,12 @@
 // A worker process killed in the middle of a canary hold: another worker resumes the watch where it stood
-// (same phase, same hold start, the weight not set again), against a real Prometheus.
+// (same phase, same hold start, the weight not set again), against a real Prometheus. Between evaluations the
+// watch is parked (a delayed wake-up job, no worker holds it), so a kill or a shutdown there loses nothing.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryPrometheus } from '../../src/canary/prometheus.js';
+import { watchJobId } from '../../jobs/queues.js';
 import { eventually, startRedis, startTestBot, stopRedis, waitForEnd, type TestBot } from '../helpers/harness.js';
 import { spawnWorker, writeConfig, type WorkerProcess } from '../helpers/worker-process.js';
 import { startPrometheus, startTarget, type MetricsTarget, type PrometheusServer } from './prometheus-server.js';
@@ -22,6 +24,16 @@ environments:
           setWeight: { run: [sh, -c, 'echo "weight $1 $(date +%s%3N)" >> ${marks}/$2.log', sh, '{{weight}}', '{{deployId}}'] }
           abort: { run: [sh, -c, 'echo "abort $(date +%s%3N)" >> ${marks}/$1.log', sh, '{{deployId}}'] }
           phases: [{ weight: 5, hold: ${HOLD_MS / 1000}s }, { weight: 100 }]
+          metrics: [{ name: error rate, query: 'app_error_ratio{svc="restart",track="{{track}}"}', max: 0.01, for: 2s }]
+  - name: staging
+    steps:
+      - name: Canary
+        canary:
+          prometheus: ${prom}
+          interval: 0.5s
+          # Setting 100 % takes 3 s: a worker killed then dies in the middle of an evaluation, not while parked.
+          setWeight: { run: [sh, -c, 'echo "weight $1 $(date +%s%3N)" >> ${marks}/$2.log; [ "$1" != 100 ] || [ -e ${marks}/$2.slow ] || { touch ${marks}/$2.slow; sleep 3; }', sh, '{{weight}}', '{{deployId}}'] }
+          phases: [{ weight: 5, hold: 1s }, { weight: 100 }]
           metrics: [{ name: error rate, query: 'app_error_ratio{svc="restart",track="{{track}}"}', max: 0.01, for: 2s }]
 `;
 
@@ -62,16 +74,20 @@ describe('a worker killed mid-hold', () => {
     const before = await eventually(async () => {
       const w = (await app.shipmate.deps.store.get(id))?.steps[0]?.watch;
       return w?.phaseStartedAt !== undefined && Object.keys(w.latest).length > 0 ? w : undefined;
-    }, 20_000, 'the hold to start');
+    }, 40_000, 'the hold to start');
     await new Promise((ok) => setTimeout(ok, 1_000));
+    await eventually(async () => (await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState()) === 'delayed', 5_000, 'the watch parked');
     first.child.kill('SIGKILL');
     await first.exited;
-    workers.push(spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url }));
-    // When the second worker took the deploy over (a new worker process can take seconds to start under load).
-    const resumedAt = await eventually(async () => ((await app.shipmate.deps.store.get(id))?.runs === 2 ? Date.now() : undefined), 30_000, 'the second run');
+    const second = spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
+    workers.push(second);
+    // When the second worker could take the deploy over (a new worker process can take seconds to start under load).
+    const resumedAt = await eventually(() => (second.output().includes('shipmate started') ? Date.now() : undefined), 30_000, 'the second worker');
     const done = await waitForEnd(app, id, 30_000);
     expect(done.status).toBe('succeeded');
-    expect(done.notes.join('\n')).toMatch(/resumed at “Canary” after a worker crash/);
+    // Killed while parked, nothing was interrupted: the wake-up job simply ran on the new worker.
+    expect(done.runs).toBe(1);
+    expect(done.notes.join('\n')).not.toMatch(/after a worker crash/);
     const watch = done.steps[0]?.watch;
     // The same hold, not a new one: it began when the first worker set the weight, which was set once.
     expect(watch?.phase).toBe(2);
@@ -87,9 +103,9 @@ describe('a worker killed mid-hold', () => {
     expect(w100).toBeLessThan(Math.max(w5 + HOLD_MS, resumedAt) + 2_000);
     if (resumedAt < w5 + HOLD_MS - 2_500) expect(held).toBeLessThan(HOLD_MS + 2_500);
     expect(before.phaseStartedAt).toBeLessThanOrEqual(Number(weights[0]?.split(' ')[2]) + 1_000);
-  }, 60_000);
+  }, 90_000);
 
-  it('hands the deploy back mid-hold when a worker shuts down, and the next one resumes it', async () => {
+  it('a worker shutting down mid-hold leaves the parked deploy to the next one, which resumes it', async () => {
     for (const w of workers.splice(0)) {
       w.child.kill('SIGKILL');
       await w.exited;
@@ -98,18 +114,43 @@ describe('a worker killed mid-hold', () => {
     const first = spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
     workers.push(first);
     const id = /#(\d+)/.exec((await app.command('/deploy', 'production v3', 'U0ALICE')).json.text ?? '')?.[1] ?? '';
-    await eventually(async () => (await app.shipmate.deps.store.get(id))?.steps[0]?.watch?.phaseStartedAt, 20_000, 'the hold to start');
+    await eventually(async () => (await app.shipmate.deps.store.get(id))?.steps[0]?.watch?.phaseStartedAt, 40_000, 'the hold to start');
+    await eventually(async () => (await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState()) === 'delayed', 5_000, 'the watch parked');
     const stoppedAt = Date.now();
     first.child.kill('SIGTERM');
     await first.exited;
-    // Shutting down does not wait the 6 s hold out.
+    // Shutting down does not wait the 6 s hold out: no worker holds it.
     expect(Date.now() - stoppedAt).toBeLessThan(4_000);
     const handed = await app.shipmate.deps.store.get(id);
     expect(handed?.handedBack).toBe(true);
-    expect(handed?.notes.join('\n')).toMatch(/handed back during “Canary”/);
+    expect(handed?.parkedUntil).toBeGreaterThan(0);
     workers.push(spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url }));
     const done = await waitForEnd(app, id, 30_000);
     expect(done.status).toBe('succeeded');
     expect(lines(id).filter((l) => l.startsWith('weight')).map((l) => l.split(' ')[1])).toEqual(['5', '100']);
-  }, 60_000);
+  }, 90_000);
+
+  it('a worker killed in the middle of an evaluation: its wake-up job is taken back and the watch resumes', async () => {
+    for (const w of workers.splice(0)) {
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    const configFile = writeConfig(yaml(prom.url));
+    const first = spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url });
+    workers.push(first);
+    const id = /#(\d+)/.exec((await app.command('/deploy', 'staging v4', 'U0ALICE')).json.text ?? '')?.[1] ?? '';
+    // Setting 100 % runs inside a woken watch (the hold of phase 1 was parked): kill the worker then.
+    await eventually(() => lines(id).some((l) => l.startsWith('weight 100')), 40_000, 'the slow weight command');
+    expect((await (await app.shipmate.deps.queues.watch.getJob(watchJobId(id)))?.getState())).toBe('active');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    workers.push(spawnWorker({ configFile, redisUrl, prefix: app.prefix, slackApiUrl: app.slack.url }));
+    const done = await waitForEnd(app, id, 30_000);
+    expect(done.status).toBe('succeeded');
+    expect(done.runs).toBe(2);
+    expect(done.notes.join('\n')).toMatch(/resumed at “Canary” after a worker crash/);
+    // The interrupted weight command ran again (setting a weight is idempotent); phase 1's was not.
+    expect(lines(id).filter((l) => l.startsWith('weight')).map((l) => l.split(' ')[1])).toEqual(['5', '100', '100']);
+    expect(await app.shipmate.deps.redis.get(`${app.prefix}:env-lease:staging`)).toBeNull();
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 // Promote now / Pause / Resume / Abort on a running canary or monitor. Only the environment's deployers
 // may (everyone where it names none); refusals and what took effect are audited. The click is written to
-// the record (StepState.watchRequest) in one audited write; the running watch takes it up within ~250 ms.
+// the record (StepState.watchRequest) in one audited write; a parked watch is woken for it (jobs/queues.ts wake).
 import type { App } from '@slack/bolt';
 import { parseDeployId } from '../../../blocks/action-ids.js';
 import { CANARY_ACTIONS } from '../../../blocks/canary-status.js';
@@ -43,6 +43,8 @@ export function createCanaryAction(deps: Deps, action: WatchAction) {
     const pendingAbort = after.steps.some((s) => s.watchRequest?.action === 'abort');
     if (!applied) throw new ConflictError(isFinal(after.status) ? `Deploy #${deployId} has already ended (${after.status}).` : pendingAbort ? 'An abort of this canary is already under way.' : action === 'resume' ? 'The canary is not paused.' : action === 'pause' ? 'The canary is already paused.' : `Deploy #${deployId} has no canary or monitor running now.`);
     log.info({ deployId, action }, 'canary request recorded');
+    // A watch parked between evaluations takes the click up now, not at its next evaluation.
+    await deps.queues.wake(deployId);
     await deps.messenger.sync(deployId);
   });
 }
