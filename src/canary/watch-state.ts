@@ -30,8 +30,12 @@ export interface WatchState {
   latest: Record<string, MetricStatus>;
   paused?: { reason: string; by?: string; at: number };
   ended?: 'promoted' | 'rolled-back' | 'aborted' | 'failed';
-  /** Why and when it rolled back; `breachSince` is when the breach was first seen. */
-  rollback?: { reason: string; at: number; phase: number; breachSince?: number; link?: string };
+  /** Why and when it rolled back; `breachSince` is when the breach was first seen; `job` the rollback record queued (onBreach: rollback). */
+  rollback?: { reason: string; at: number; phase: number; breachSince?: number; link?: string; job?: string };
+  /** A setWeight workflow of the current phase: its run, stored before the dispatch so a restart re-attaches instead of dispatching again. */
+  weightRun?: { phase: number; dispatchedAt: number; runId?: number; url?: string };
+  /** Runs earlier phases' setWeight workflows followed: a later phase never takes one of them for its own. */
+  weightRuns?: number[];
 }
 
 export type WatchAction = 'promote' | 'pause' | 'resume' | 'abort';
