@@ -472,6 +472,9 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     expect(m['error rate vs stable']?.query).toContain('track="{{track}}"');
     expect(m['services up']).toMatchObject({ min: 1 });
     expect(canary.onInconclusive).toBe('pause');
+    // "3.1 Automatic Rollback Triggers" go to the rollback job ("3.2": stop the canary, revert, verify).
+    expect(canary.onBreach).toBe('rollback');
+    expect(production.rollback?.steps.map((s) => s.name)).toEqual(['Stop the canary', 'Revert the production image', 'Wait for the production rollout', 'Health check']);
     expect(load('examples/sarvanom.yml', { PROMETHEUS_URL: 'http://prom.test:9090' }).environments.find((e) => e.name === 'production')?.steps.some((s) => 'canary' in s && s.canary.prometheus === 'http://prom.test:9090')).toBe(true);
   });
 });
