@@ -4,7 +4,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { DeployRecord, StepState } from '../src/deploys/deploy-store.js';
 import type { WatchAction } from '../src/canary/watch-state.js';
-import { escapeMrkdwn, formatDuration, truncate } from './format.js';
+import { codeVersion, escapeMrkdwn, formatDuration, truncate } from './format.js';
 
 export const CANARY_ACTIONS: Record<WatchAction, string> = {
   promote: 'shipmate_canary_promote',
@@ -62,4 +62,21 @@ export function watchStatusBlocks(d: DeployRecord, step: StepState, plan: WatchP
     ],
   });
   return blocks;
+}
+
+/**
+ * The question an inconclusive pause asks in the deploy's thread: it names the people who decide (mentions
+ * already built: `<@U…>`, `<!subteam^S…>`) and carries Resume / Abort (same action ids as the status message).
+ */
+export function canaryAskBlocks(d: Pick<DeployRecord, 'id' | 'env' | 'version' | 'sha'>, p: { kind: 'canary' | 'monitor'; reason: string; where: string; mentions: string[] }): { text: string; blocks: KnownBlock[] } {
+  const what = p.kind === 'canary' ? 'canary' : 'monitor';
+  const text = `:double_vertical_bar: ${p.mentions.join(' ')} the ${what} of deploy #${d.id} (${codeVersion(d)} → *${escapeMrkdwn(d.env)}*) is paused at ${escapeMrkdwn(p.where)}: ${escapeMrkdwn(truncate(p.reason, 500))}. It never promotes on missing data: *Resume* once the metrics are back, or *Abort* to take the new version out.`;
+  const button = (action: WatchAction, label: string, style?: 'danger') => ({ type: 'button' as const, action_id: CANARY_ACTIONS[action], text: { type: 'plain_text' as const, text: label }, value: d.id, ...(style ? { style } : {}) });
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(text, 2900) } },
+      { type: 'actions', block_id: `canary_ask_${d.id}`, elements: [button('resume', 'Resume'), button('abort', p.kind === 'canary' ? 'Abort canary' : 'Roll back', 'danger')] },
+    ],
+  };
 }

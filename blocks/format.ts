@@ -31,6 +31,8 @@ export function queuePlace(position: number, env: string): string {
 export function mention(user: string): string {
   // Deploys GitHub started (auto-deploy) name a GitHub login, which is no Slack user.
   if (user.startsWith('github:')) return `${escapeMrkdwn(user.slice(7))} (GitHub)`;
+  // Changes Shipmate started by itself (a canary's automatic rollback: `shipmate:canary`).
+  if (user.startsWith('shipmate:')) return `Shipmate (${escapeMrkdwn(user.slice(9))})`;
   return `<@${user}>`;
 }
 

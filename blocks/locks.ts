@@ -3,11 +3,11 @@
 import type { KnownBlock } from '@slack/types';
 import type { EnvLock } from '../src/deploys/locks.js';
 import { ACTIONS } from './action-ids.js';
-import { escapeMrkdwn, slackDate } from './format.js';
+import { escapeMrkdwn, mention, slackDate } from './format.js';
 
 /** "by <@U1> since <date>: reason" */
 export function lockText(lock: Pick<EnvLock, 'by' | 'reason' | 'at' | 'deployId'>): string {
-  return `by <@${lock.by}> since ${slackDate(lock.at)}${lock.deployId ? ` (after rollback #${lock.deployId})` : ''}: ${escapeMrkdwn(lock.reason)}`;
+  return `by ${mention(lock.by)} since ${slackDate(lock.at)}${lock.deployId ? ` (after rollback #${lock.deployId})` : ''}: ${escapeMrkdwn(lock.reason)}`;
 }
 
 export function lockRefusalBlocks(env: string, text: string): KnownBlock[] {

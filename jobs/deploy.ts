@@ -22,6 +22,7 @@ import { LockedError } from '../src/deploys/locks.js';
 import { WATCH_QUEUE, type DeployJobData } from './queues.js';
 import { migrationVars } from '../src/migrations/migrations.js';
 import { recordMigrationDone } from '../src/migrations/migration-service.js';
+import { watchServices } from '../src/canary/watch-services.js';
 
 /** Kills what an earlier run's step left running on this host (e.g. a dead worker's grandchildren). */
 export async function killLeftovers(record: DeployRecord, log: Deps['log']): Promise<void> {
@@ -309,6 +310,8 @@ export function createDeployProcessor(deps: Deps, control: DeployProcessorContro
           },
           // A canary/monitor step keeps its watch in the record through writes fenced by this run.
           watch: {
+            // Asking people about a pause and queueing the rollback job (src/canary/watch-services.ts).
+            ...watchServices(deps, env, id, i, step),
             stored: current?.steps[i]?.watch,
             request: async () => (await store.get(id))?.steps[i]?.watchRequest,
             save: async (state, handled) => void (await run.write((r) => {

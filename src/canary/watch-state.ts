@@ -32,8 +32,12 @@ export interface WatchState {
   ended?: 'promoted' | 'rolled-back' | 'aborted' | 'failed';
   /** The tail of the step's output so far, carried across parks (the step posts it whole when it ends). */
   log?: string;
-  /** Why and when it rolled back; `breachSince` is when the breach was first seen. */
-  rollback?: { reason: string; at: number; phase: number; breachSince?: number; link?: string };
+  /** Why and when it rolled back; `breachSince` is when the breach was first seen; `job` the rollback record queued (onBreach: rollback). */
+  rollback?: { reason: string; at: number; phase: number; breachSince?: number; link?: string; job?: string };
+  /** A setWeight workflow of the current phase: its run, stored before the dispatch so a restart re-attaches instead of dispatching again. */
+  weightRun?: { phase: number; dispatchedAt: number; runId?: number; url?: string };
+  /** Runs earlier phases' setWeight workflows followed: a later phase never takes one of them for its own. */
+  weightRuns?: number[];
 }
 
 export type WatchAction = 'promote' | 'pause' | 'resume' | 'abort';

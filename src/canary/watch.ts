@@ -4,12 +4,12 @@
 // record before the next wait. Run by the deploy job, the watch parks for each wait (the step returns `park`:
 // the job gives its worker back and wakes as a delayed job, jobs/deploy.ts), so an hour-long hold holds no
 // worker; a click or a cancel wakes it at once. Without parking, waits are short slices noticing a click.
-import type { CanaryStepConfig, MonitorStepConfig, WatchMetricConfig } from '../core/config.js';
+import type { CanaryStepConfig, MonitorStepConfig, WatchMetricConfig, WeightWorkflowConfig } from '../core/config.js';
 import { renderTemplate, type DeployVars } from '../core/template.js';
 import type { StepOutcome } from '../steps/run-step.js';
 import { formatValue, judge, needsBaseline, needsStable, trackBreach } from './evaluate.js';
 import { graphUrl, queryPrometheus, type QueryResult } from './prometheus.js';
-import { rollBack } from './rollback-hook.js';
+import { rollBack, type RollbackJobRequester } from './rollback-hook.js';
 import type { MetricStatus, WatchRequest, WatchState } from './watch-state.js';
 
 export interface WatchContext {
@@ -32,6 +32,21 @@ export interface WatchContext {
   parking?: boolean;
   /** This run is the parked watch woken up (not a restart): it goes on quietly from the stored state. */
   woken?: boolean;
+  /** Dispatches a setWeight workflow and follows its run (the github-workflow step's machinery, run-step.ts). */
+  dispatchWeight?(workflow: WeightWorkflowConfig, weight: number, run: WeightRunControl): Promise<StepOutcome>;
+  /** Asks the people who decide, in the deploy's thread, with Resume / Abort: one message per pause (keyed by its `at`). */
+  ask?(pause: { reason: string; at: number; where: string }): Promise<void>;
+  /** Queues the environment's rollback job (onBreach: rollback); one per deploy step however often it is called. */
+  requestRollback?: RollbackJobRequester;
+}
+
+/** One phase's setWeight workflow run: what an earlier run of this step stored, and where to store it. */
+export interface WeightRunControl {
+  phase: number;
+  stored?: { dispatchedAt: number; runId?: number; url?: string };
+  save(ref: { dispatchedAt: number; runId?: number; url?: string }): Promise<void>;
+  /** Runs earlier phases followed: never this phase's. */
+  taken: readonly number[];
 }
 
 /** How often a wait looks at the record for a click; cancellation (AbortSignal) ends a wait at once. */
@@ -55,18 +70,55 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
   const where = () => (isCanary ? `phase ${st.phase + 1} (${phases[st.phase]?.weight ?? 100} %)` : 'the monitor');
   const cancelled = (): StepOutcome => ({ ok: false, cancelled: true, output: out, error: 'stopped (cancelled)' });
 
-  /** Takes the new version out (the one rollback hook) and ends the step as failed-and-rolled-back. */
-  async function takeOut(reason: string, ended: 'rolled-back' | 'aborted' | 'failed', extra: Partial<NonNullable<WatchState['rollback']>> = {}, handled?: WatchRequest): Promise<StepOutcome> {
-    log(`rolling back at ${where()}: ${reason}`);
-    st = { ...st, ended, rollback: { reason, at: ctx.now(), phase: st.phase, ...extra } };
-    await ctx.save(st, handled);
-    const res = await rollBack({ reason, abortArgv: spec.abort?.run.map((a) => render(a, { weight: '0' })), abortTimeoutMs: spec.abort?.timeout ?? 600_000, run: ctx.run });
+  /**
+   * Takes the new version out (the one rollback hook) and ends the step as failed-and-rolled-back. A sustained
+   * breach with `onBreach: rollback` also queues the environment's rollback job; a resumed run that finds the
+   * breach already decided (`resumed`) only asks for that job again (deduplicated), never runs the abort twice.
+   */
+  async function takeOut(reason: string, ended: 'rolled-back' | 'aborted' | 'failed', extra: Partial<NonNullable<WatchState['rollback']>> = {}, handled?: WatchRequest, resumed = false): Promise<StepOutcome> {
+    const toJob = ended === 'rolled-back' && spec.onBreach === 'rollback';
+    if (!resumed) {
+      log(`rolling back at ${where()}: ${reason}`);
+      st = { ...st, ended, rollback: { reason, at: ctx.now(), phase: st.phase, ...extra } };
+      await ctx.save(st, handled);
+    }
+    const unavailable: RollbackJobRequester = async () => ({ ok: false, error: 'the rollback job is not available here' });
+    const res = await rollBack({
+      reason,
+      abortArgv: resumed ? undefined : spec.abort?.run.map((a) => render(a, { weight: '0' })),
+      abortTimeoutMs: spec.abort?.timeout ?? 600_000,
+      run: ctx.run,
+      ...(toJob ? { requestRollback: ctx.requestRollback ?? unavailable } : {}),
+    });
     out += res.output;
-    // Without an abort command nothing is taken out: the deploy fails and says so (a monitor "failing as configured").
-    const verb = ended === 'aborted' ? 'Aborted' : spec.abort ? 'Rolled back automatically' : 'Failed (nothing rolled back)';
-    const result = res.ok ? (spec.abort ? 'the abort command ran' : 'no abort command is configured') : `the abort command FAILED (${res.error ?? 'unknown'}): check the environment now`;
-    await ctx.note(`${verb} at ${where()}: ${reason}${extra.link ? ` (<${extra.link}|query>)` : ''}; ${result}.`);
-    return { ok: false, cancelled: false, output: out, error: `${ended === 'aborted' ? 'aborted' : spec.abort ? 'rolled back' : 'failed'} at ${where()}: ${reason}${res.ok ? '' : ' — the abort command failed'}` };
+    if (res.job && st.rollback) {
+      st = { ...st, rollback: { ...st.rollback, job: res.job } };
+      await ctx.save(st);
+    }
+    // Without an abort command (or a rollback job) nothing is taken out: the deploy fails and says so (a monitor "failing as configured").
+    const takes = spec.abort !== undefined || toJob;
+    const verb = ended === 'aborted' ? 'Aborted' : takes ? 'Rolled back automatically' : 'Failed (nothing rolled back)';
+    if (!resumed) await ctx.note(`${verb} at ${where()}: ${reason}${extra.link ? ` (<${extra.link}|query>)` : ''}; ${res.said}.`);
+    return { ok: false, cancelled: false, output: out, error: `${ended === 'aborted' ? 'aborted' : takes ? 'rolled back' : 'failed'} at ${where()}: ${reason}${res.ok ? '' : ` — ${res.failure ?? 'the abort command failed'}`}` };
+  }
+
+  /** A setWeight workflow for this phase: re-attaches to the run stored by an earlier run of the step, else dispatches. */
+  async function weightByWorkflow(sw: WeightWorkflowConfig, weight: number): Promise<StepOutcome> {
+    if (!ctx.dispatchWeight) return { ok: false, cancelled: false, output: '', error: 'a setWeight workflow needs the deploy job to run it' };
+    const phaseNo = st.phase;
+    const stored = st.weightRun?.phase === phaseNo ? st.weightRun : undefined;
+    const res = await ctx.dispatchWeight(sw, weight, {
+      phase: phaseNo,
+      ...(stored ? { stored: { dispatchedAt: stored.dispatchedAt, ...(stored.runId !== undefined ? { runId: stored.runId, url: stored.url } : {}) } } : {}),
+      save: async (ref) => {
+        st = { ...st, weightRun: { phase: phaseNo, ...ref } };
+        await ctx.save(st);
+      },
+      taken: st.weightRuns ?? [],
+    });
+    const runId = st.weightRun?.runId;
+    if (runId !== undefined) st = { ...st, weightRun: undefined, weightRuns: [...(st.weightRuns ?? []), runId] };
+    return res;
   }
 
   async function query(m: WatchMetricConfig, track: 'canary' | 'stable'): Promise<QueryResult> {
@@ -80,7 +132,26 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     st = { ...st, paused: { reason, at: ctx.now(), ...(by ? { by } : {}) } };
     log(`paused: ${reason}`);
     await ctx.note(by ? `Canary paused by <@${by}> at ${where()}.` : `${isCanary ? 'Canary' : 'Monitor'} paused at ${where()}: ${reason}. It never promotes on missing data: a person decides (Resume or Abort).`);
+    if (by) return;
+    // Saved before asking, so a run that dies in between asks again under the same key (one message) on resume.
+    await ctx.save(st);
+    await askAbout(st.paused);
   }
+
+  /** Asks the people who decide about an inconclusive pause; keyed by the pause, so asking again posts nothing new. */
+  async function askAbout(p: WatchState['paused']): Promise<void> {
+    if (!p || p.by || !ctx.ask) return;
+    try {
+      await ctx.ask({ reason: p.reason, at: p.at, where: where() });
+    } catch (err) {
+      log(`could not ask about the pause: ${(err as Error).message}`);
+    }
+  }
+
+  // A run resumed after a crash: a breach already decided goes to its rollback job (asked for again, deduplicated);
+  // a pause is asked about again under the same key (nothing new if the question went out).
+  if (ctx.stored?.ended === 'rolled-back' && ctx.stored.rollback && spec.onBreach === 'rollback') return takeOut(ctx.stored.rollback.reason, 'rolled-back', {}, undefined, true);
+  await askAbout(ctx.stored?.paused);
 
   while (true) {
     if (signal?.aborted) return cancelled();
@@ -132,7 +203,8 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
     if (!st.paused && st.weightSetFor !== st.phase && (!spec.metrics.some(needsBaseline) || st.baseline)) {
       if (isCanary && phase.weight !== undefined) {
         log(`setting weight ${phase.weight} %`);
-        const res = await ctx.run(step.canary.setWeight.run.map((a) => render(a, { weight: String(phase.weight) })), step.canary.setWeight.timeout);
+        const sw = step.canary.setWeight;
+        const res = 'run' in sw ? await ctx.run(sw.run.map((a) => render(a, { weight: String(phase.weight) })), sw.timeout) : await weightByWorkflow(sw, phase.weight);
         out += res.output;
         if (res.cancelled || signal?.aborted) return cancelled();
         if (!res.ok) return takeOut(`setting the weight to ${phase.weight} % failed (${res.error ?? 'unknown'})`, 'failed');

@@ -146,14 +146,30 @@ const watchFields = {
   abort: z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(600_000) }).optional(),
   /** Prometheus unreachable or a query without data: pause and ask a person (never promote), or fail the deploy. */
   onInconclusive: z.enum(['pause', 'fail']).default('pause'),
+  /**
+   * Who an inconclusive pause asks (mentioned in the deploy's thread with Resume / Abort): roles by name or Slack
+   * user ids. Default: the environment's deployers.
+   */
+  askOnInconclusive: z.array(z.union([slackUserId, identifier])).min(1).max(20).optional(),
+  /**
+   * On a sustained breach: `abort` runs the abort command (if any) and fails the deploy; `rollback` also queues the
+   * environment's rollback job (its `rollback.steps`, to the last good version, ahead of the queue), which locks it.
+   */
+  onBreach: z.enum(['abort', 'rollback']).default('abort'),
 };
+
+/** A canary's setWeight as a GitHub Actions workflow (dispatched and followed like a github-workflow step), {{weight}} in its inputs. */
+const weightWorkflow = z.strictObject({
+  workflow: githubWorkflowStep.shape.workflow,
+  timeout: timeout.default(600_000),
+});
 
 const canaryStep = z.strictObject({
   name: z.string().min(1).max(80),
   canary: z.strictObject({
     ...watchFields,
-    /** Sets the share of traffic on the new version: argv with {{weight}} (a percentage). */
-    setWeight: z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(600_000) }),
+    /** Sets the share of traffic on the new version: argv with {{weight}} (a percentage), or a workflow with {{weight}} in its inputs. */
+    setWeight: z.union([z.strictObject({ run: z.array(arg).min(1), timeout: timeout.default(600_000) }), weightWorkflow]),
     /** In order; each sets its weight, then holds it while the metrics stay healthy. The last one usually has no hold. */
     phases: z.array(z.strictObject({ weight: z.number().min(0).max(100), hold: durationWithin(100, 7 * DAY).optional() })).min(1).max(20),
   }),
@@ -604,7 +620,13 @@ export const configSchema = z
         ...(env.approvals?.requireRoles ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'requireRoles', k]]),
         ...(env.approvals?.sensitiveRequires ?? []).map((r, k): [string, (string | number)[]] => [r, ['approvals', 'sensitiveRequires', k]]),
         ...(env.postDeploySignoff ? [[env.postDeploySignoff.role, ['postDeploySignoff', 'role']] as [string, (string | number)[]]] : []),
+        ...watchRoleRefs(env.steps),
       ];
+      env.steps.forEach((step, k) => {
+        const watch = 'canary' in step ? step.canary : 'monitor' in step ? step.monitor : undefined;
+        // Without rollback steps a rollback re-runs these steps (this watch included) with the old version.
+        if (watch?.onBreach === 'rollback' && !env.rollback) ctx.addIssue({ code: 'custom', path: ['environments', i, 'steps', k, 'canary' in step ? 'canary' : 'monitor', 'onBreach'], message: 'onBreach: rollback needs rollback.steps on this environment (what the rollback job runs)' });
+      });
       for (const [role, path] of roleRefs) {
         // hasOwn: "constructor" or "toString" must not count as defined through the object's prototype.
         if (!Object.hasOwn(config.roles, role)) {
@@ -720,8 +742,22 @@ function watchTexts(step: z.infer<typeof canaryStep> | z.infer<typeof monitorSte
   return [
     ...watch.metrics.map((m, n): [string, (string | number)[]] => [own(m.query), [key, 'metrics', n, 'query']]),
     ...(watch.abort?.run ?? []).map((a, n): [string, (string | number)[]] => [a, [key, 'abort', 'run', n]]),
-    ...('canary' in step ? step.canary.setWeight.run.map((a, n): [string, (string | number)[]] => [own(a), [key, 'setWeight', 'run', n]]) : []),
+    ...('canary' in step ? weightTexts(step.canary.setWeight).map(([a, path]): [string, (string | number)[]] => [own(a), [key, 'setWeight', ...path]]) : []),
   ];
+}
+
+function weightTexts(w: z.infer<typeof canaryStep>['canary']['setWeight']): Array<[string, (string | number)[]]> {
+  if ('run' in w) return w.run.map((a, n) => [a, ['run', n]]);
+  return [[w.workflow.ref, ['workflow', 'ref']], ...Object.entries(w.workflow.inputs).map(([k, v]): [string, (string | number)[]] => [v, ['workflow', 'inputs', k]])];
+}
+
+/** Roles named in a watch's askOnInconclusive (Slack user ids are not roles). */
+function watchRoleRefs(steps: readonly StepConfig[]): Array<[string, (string | number)[]]> {
+  return steps.flatMap((step, k) => {
+    const watch = 'canary' in step ? step.canary : 'monitor' in step ? step.monitor : undefined;
+    const key = 'canary' in step ? 'canary' : 'monitor';
+    return (watch?.askOnInconclusive ?? []).flatMap((who, n): Array<[string, (string | number)[]]> => (/^[UW][A-Z0-9]+$/.test(who) ? [] : [[who, ['steps', k, key, 'askOnInconclusive', n]]]));
+  });
 }
 
 /** The extra {{variables}} migration steps may use (src/migrations fills them). */
@@ -737,6 +773,7 @@ export type Config = z.infer<typeof configSchema>;
 export type CanaryStepConfig = z.infer<typeof canaryStep>;
 export type MonitorStepConfig = z.infer<typeof monitorStep>;
 export type WatchMetricConfig = z.infer<typeof metricSchema>;
+export type WeightWorkflowConfig = z.infer<typeof weightWorkflow>;
 export type EnvironmentConfig = Config['environments'][number];
 export type StepConfig = z.infer<typeof stepSchema>;
 export type RunStepConfig = z.infer<typeof runStep>;

@@ -6,7 +6,7 @@
 import { audit, type DeployRecord, type DeployStore } from '../deploys/deploy-store.js';
 import type { Config, EnvironmentConfig, NotifyEvent } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { escapeMrkdwn, formatDuration, slackDate } from '../../blocks/format.js';
+import { escapeMrkdwn, formatDuration, mention, slackDate } from '../../blocks/format.js';
 import { noticeBlocks } from '../../blocks/notifications.js';
 import type { Redis } from 'ioredis';
 import type { Delivery } from './delivery.js';
@@ -229,7 +229,7 @@ export class Notifier {
       ...this.blankVars(env),
       version: escapeMrkdwn(record.version),
       ref: escapeMrkdwn(record.ref),
-      who: `<@${record.requestedBy}>`,
+      who: mention(record.requestedBy),
       notes: notes || '—',
       duration: record.startedAt && record.finishedAt ? formatDuration(record.finishedAt - record.startedAt) : '',
       deployId: record.id,

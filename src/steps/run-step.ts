@@ -60,7 +60,20 @@ export async function runStep(step: StepConfig, vars: DeployVars, baseEnv: NodeJ
       if (res.timedOut) return { ok: false, cancelled: false, output, error: `timed out after ${Math.round(timeoutMs / 1000)} s` };
       return res.exitCode === 0 ? { ok: true, cancelled: false, output, exitCode: 0 } : { ok: false, cancelled: false, output, exitCode: res.exitCode, error: `exit code ${res.exitCode}` };
     };
-    return runWatch(step, vars, { ...processes.watch, run }, stop);
+    // A setWeight workflow goes through the github-workflow step's machinery, one run per phase: its own
+    // correlation id, stored in the watch state (a restart re-attaches), never a run an earlier phase followed.
+    const wf = processes.workflow;
+    const dispatchWeight: WatchContext['dispatchWeight'] = async (workflow, weight, phaseRun) => {
+      if (!wf) return { ok: false, cancelled: false, output: '', error: 'a setWeight workflow needs the deploy job to run it' };
+      return runGithubWorkflow({ name: step.name, workflow: workflow.workflow, timeout: workflow.timeout, retrySafe: true }, { ...vars, weight: String(weight) } as DeployVars, {
+        github: wf.github,
+        stored: phaseRun.stored,
+        save: phaseRun.save,
+        correlationId: `${wf.correlationId}-w${phaseRun.phase + 1}`,
+        claim: async (runId) => !phaseRun.taken.includes(runId) && wf.claim(runId),
+      }, stop);
+    };
+    return runWatch(step, vars, { dispatchWeight, ...processes.watch, run }, stop);
   }
   const spec = { ...step.http, url: renderTemplate(step.http.url, vars), headers: Object.fromEntries(Object.entries(step.http.headers).map(([k, v]) => [k, renderTemplate(v, vars)])) };
   const stop = processes.kill ? AbortSignal.any([signal, processes.kill].filter((s): s is AbortSignal => s !== undefined)) : signal;

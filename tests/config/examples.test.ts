@@ -73,7 +73,7 @@ const watchOwn = (text: string) => text.replace(/\{\{\s*(weight|track)\s*\}\}/g,
 /** Every string that is rendered with {{variables}} at deploy time. */
 function templatedStrings(config: Config): string[] {
   return config.environments.flatMap((env) => [
-    ...[...env.steps, ...(env.rollback?.steps ?? [])].flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : 'http' in s ? [s.http.url, ...Object.values(s.http.headers)] : 'canary' in s ? [...s.canary.setWeight.run.map(watchOwn), ...s.canary.metrics.map((m) => watchOwn(m.query)), ...(s.canary.abort?.run ?? [])] : [...s.monitor.metrics.map((m) => watchOwn(m.query)), ...(s.monitor.abort?.run ?? [])])),
+    ...[...env.steps, ...(env.rollback?.steps ?? [])].flatMap((s) => ('run' in s ? [...s.run, ...Object.values(s.env)] : 'workflow' in s ? [s.workflow.ref, ...Object.values(s.workflow.inputs)] : 'http' in s ? [s.http.url, ...Object.values(s.http.headers)] : 'canary' in s ? [...('run' in s.canary.setWeight ? s.canary.setWeight.run : [s.canary.setWeight.workflow.ref, ...Object.values(s.canary.setWeight.workflow.inputs)]).map(watchOwn), ...s.canary.metrics.map((m) => watchOwn(m.query)), ...(s.canary.abort?.run ?? [])] : [...s.monitor.metrics.map((m) => watchOwn(m.query)), ...(s.monitor.abort?.run ?? [])])),
     ...checklistItems(env).flatMap((item) => (item.check ? ('run' in item.check ? item.check.run : 'http' in item.check ? [item.check.http] : []) : [])),
   ]);
 }
@@ -500,7 +500,7 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     const { canary } = step;
     expect(step.retrySafe).toBe(true);
     expect(canary.phases).toEqual([{ weight: 5, hold: 30 * 60_000 }, { weight: 25, hold: 60 * 60_000 }, { weight: 50, hold: 120 * 60_000 }, { weight: 100 }]);
-    expect(canary.setWeight.run.join(' ')).toContain('canary-weight={{weight}}');
+    expect('run' in canary.setWeight ? canary.setWeight.run.join(' ') : '').toContain('canary-weight={{weight}}');
     expect(canary.abort?.run.join(' ')).toContain('canary-weight=0');
     const m = Object.fromEntries(canary.metrics.map((x) => [x.name, x]));
     expect(m['error rate']).toMatchObject({ max: 0.01, for: 5 * 60_000 });
@@ -509,6 +509,9 @@ describe('examples/sarvanom.yml (SarvanOM)', () => {
     expect(m['error rate vs stable']?.query).toContain('track="{{track}}"');
     expect(m['services up']).toMatchObject({ min: 1 });
     expect(canary.onInconclusive).toBe('pause');
+    // "3.1 Automatic Rollback Triggers" go to the rollback job ("3.2": stop the canary, revert, verify).
+    expect(canary.onBreach).toBe('rollback');
+    expect(production.rollback?.steps.map((s) => s.name)).toEqual(['Stop the canary', 'Revert the production image', 'Wait for the production rollout', 'Health check']);
     expect(load('examples/sarvanom.yml', { PROMETHEUS_URL: 'http://prom.test:9090' }).environments.find((e) => e.name === 'production')?.steps.some((s) => 'canary' in s && s.canary.prometheus === 'http://prom.test:9090')).toBe(true);
   });
 });

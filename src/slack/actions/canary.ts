@@ -1,6 +1,7 @@
 // Promote now / Pause / Resume / Abort on a running canary or monitor. Only the environment's deployers
-// may (everyone where it names none); refusals and what took effect are audited. The click is written to
-// the record (StepState.watchRequest) in one audited write; a parked watch is woken for it (jobs/queues.ts wake).
+// may (everyone where it names none), and the people a pause asks (askOnInconclusive) may Resume or Abort; refusals
+// and what took effect are audited. The click is written to the record (StepState.watchRequest) in one audited
+// write; a parked watch is woken for it (jobs/queues.ts wake).
 import type { App } from '@slack/bolt';
 import { parseDeployId } from '../../../blocks/action-ids.js';
 import { CANARY_ACTIONS } from '../../../blocks/canary-status.js';
@@ -9,6 +10,18 @@ import type { WatchAction } from '../../canary/watch-state.js';
 import type { Deps } from '../../deps.js';
 import { ConflictError, NotAuthorizedError, UserInputError } from '../../core/errors.js';
 import { actionListener } from './guard.js';
+import type { EnvironmentConfig } from '../../core/config.js';
+import { stepsFor } from '../../deploys/change-steps.js';
+import type { ChangeKind } from '../../deploys/deploy-store.js';
+
+/** The people an inconclusive pause asks (askOnInconclusive) may answer it too: Resume or Abort, not Promote or Pause. */
+async function isAsked(deps: Deps, env: EnvironmentConfig, kind: ChangeKind | undefined, user: string, action: WatchAction): Promise<boolean> {
+  if (action !== 'resume' && action !== 'abort') return false;
+  const asked = stepsFor(env, { kind }).flatMap((s) => ('canary' in s ? (s.canary.askOnInconclusive ?? []) : 'monitor' in s ? (s.monitor.askOnInconclusive ?? []) : []));
+  if (asked.includes(user)) return true;
+  const roles = asked.filter((w) => Object.hasOwn(deps.config.roles, w));
+  return roles.length > 0 && (await deps.roles.hasAnyRole(user, roles));
+}
 
 export function registerCanaryActions(app: App, deps: Deps): void {
   for (const action of Object.keys(CANARY_ACTIONS) as WatchAction[]) app.action(CANARY_ACTIONS[action], createCanaryAction(deps, action));
@@ -21,7 +34,7 @@ export function createCanaryAction(deps: Deps, action: WatchAction) {
     const record = await deps.store.get(deployId);
     if (!record) throw new ConflictError(`Deploy #${deployId} no longer exists.`);
     const env = deps.config.environments.find((e) => e.name === record.env);
-    if (!env || !(await deps.roles.mayDeploy(env, user))) {
+    if (!env || !((await deps.roles.mayDeploy(env, user)) || (await isAsked(deps, env, record.kind, user, action)))) {
       await audit(deps.redis, deps.prefix, { action: `canary.${action}-refused`, user, deployId, env: record.env }, deps.now());
       throw new NotAuthorizedError(`Only people allowed to deploy to ${record.env} can ${action} its canary.`);
     }
