@@ -210,11 +210,14 @@ describe('an inconclusive pause asks a person', () => {
     await new Promise((ok) => setTimeout(ok, 2_000)); // four more evaluations, all inconclusive
     expect(asks()).toHaveLength(1);
 
-    // The worker stops mid-pause and another picks the deploy up: the watch resumes paused and asks nothing new.
+    // The worker stops mid-pause and another takes the parked watch up (its wake-ups now run there, re-entering the
+    // watch from the stored state): it stays paused and asks nothing new.
     const paused = (await record(id))?.steps[0]?.watch?.paused;
     await bot.stop();
+    const stoppedAt = Date.now();
     bot = await startTestBot({ configYaml: yaml(prom.url), redisUrl, github: standinSettings(gh), slack, prefix: bot.prefix });
-    await eventually(async () => ((await record(id))?.runs ?? 0) >= 2 && !(await record(id))?.handedBack, 15_000, 'the deploy to be resumed');
+    const evaluatedAt = async () => Math.max(0, ...Object.values((await record(id))?.steps[0]?.watch?.latest ?? {}).map((m) => m.at));
+    await eventually(async () => (await evaluatedAt()) > stoppedAt + 200, 15_000, 'the deploy to be resumed');
     await new Promise((ok) => setTimeout(ok, 1_500));
     expect((await record(id))?.steps[0]?.watch?.paused?.at).toBe(paused?.at);
     expect(asks()).toHaveLength(1);
