@@ -115,7 +115,7 @@ export function createFlagCommand(deps: Deps) {
     }
     const env = requireEnvironment(deps.config, envWord ?? '', USAGE);
     const out = await deps.flags.change({ key: flag.key, env: env.name, user, change, channel });
-    if ('pending' in out) return { reply: `:lock: Changing \`${flag.key}\` in ${env.name} needs a sign-off from ${env.approvals?.roles.join(' or ') ?? 'an approver'}; the request is posted. Nothing changed yet.` };
+    if ('pending' in out) return { reply: `:lock: Changing \`${flag.key}\` in ${env.name} needs ${deps.flags.approvalsNeeded(out.pending)} sign-off(s), as deploys there do; the request is posted. Nothing changed yet.` };
     log.info({ flag: flag.key, env: env.name }, 'flag change applied');
     return { reply: `\`${flag.key}\` in ${env.name}: ${out.before} → *${out.after}*.` };
   }, { helpWhenEmpty: true });

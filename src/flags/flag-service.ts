@@ -1,9 +1,8 @@
 // Feature flags as changes like any other: who may change what where (config `flags.changers`, the flag's
-// owner always), a sign-off where the flag type asks for one (the environment's approvals.roles, never the
-// requester), every change and refusal audited, announced through the delivery path, and written to the same
+// owner always), a sign-off where the flag type asks for one — through the deploy gates' approval rules of the
+// environment (src/gates/subject-gates.ts: count, roles, separation of duties, expiry) — every change and refusal audited, announced through the delivery path, and written to the same
 // deployment log as deploys (kind 'flag'). Evaluation itself is pure (evaluation.ts); the OFREP routes read
 // flags through snapshot(), which reloads only when a write moved the version counter.
-import { randomUUID } from 'node:crypto';
 import { distance } from 'fastest-levenshtein';
 import type { Redis } from 'ioredis';
 import type { Config, EnvironmentConfig } from '../core/config.js';
@@ -13,8 +12,10 @@ import type { Logger } from '../core/logger.js';
 import type { DeployStore } from '../deploys/deploy-store.js';
 import { requireEnvironment } from '../deploys/environments.js';
 import type { RoleDirectory } from '../gates/roles.js';
+import { SubjectGates, type GatedChange } from '../gates/subject-gates.js';
+import { summarize } from '../gates/gate-rules.js';
 import type { Delivery } from '../notify/delivery.js';
-import { flagChangeMessage, flagKillNotice, flagSignoffRequest } from '../../blocks/flags.js';
+import { flagChangeMessage, flagKillNotice, flagSignoffMessage } from '../../blocks/flags.js';
 import { FLAG_KEY, defaultFor, describeState, fullyOn, parseValue, type EnvFlagState, type Flag, type ValueType } from './evaluation.js';
 import { FlagStore, type FlagHistoryEntry } from './flag-store.js';
 
@@ -32,17 +33,21 @@ export interface FlagServiceDeps {
   mask?: (t: string) => string;
 }
 
-/** A change waiting for its sign-off. */
-export interface PendingFlagChange {
-  id: string;
+/** What a flag change waiting for its sign-off holds (the gate itself is a GatedChange, src/gates/subject-gates.ts). */
+export interface FlagSignoffPayload {
   key: string;
-  env: string;
   change: FlagChange;
-  requestedBy: string;
   reason?: string;
   channel: string;
-  rev: number;
+  /** The flag's type, for the sign-off message. */
+  type: string;
 }
+export type PendingFlagChange = GatedChange<FlagSignoffPayload>;
+
+/** How long a flag change waits for its sign-offs before it is forgotten. */
+const SIGNOFF_TTL_MS = 24 * 60 * 60_000;
+/** The noun approvals' answers use ("You requested this flag change, …"). */
+const NOUN = 'flag change';
 
 export type ChangeOutcome = { applied: Flag; before: string; after: string } | { pending: PendingFlagChange };
 
@@ -50,10 +55,13 @@ const USAGE = 'Usage: `/flag <key> on|off|25%|set <value> <env>` — `/flag help
 
 export class FlagService {
   readonly flags: FlagStore;
+  /** Sign-offs through the deploy gates' approval rules. */
+  readonly signoffs: SubjectGates;
   private cache?: { version: string; byKey: Map<string, Flag>; at: number };
 
   constructor(private readonly d: FlagServiceDeps) {
     this.flags = new FlagStore(d.redis, d.prefix, d.mask);
+    this.signoffs = new SubjectGates({ redis: d.redis, prefix: d.prefix, config: d.config, roles: d.roles, now: d.now, mask: d.mask });
   }
 
   private get cfg() {
@@ -135,7 +143,7 @@ export class FlagService {
    * since the card was drawn, so a double click applies once. Where the flag type needs a sign-off, the change
    * waits for one (returns `pending`).
    */
-  async change(input: { key: string; env: string; user: string; change: FlagChange; reason?: string; channel: string; expectRev?: number; kill?: boolean; signedOffBy?: string; attempt?: number }): Promise<ChangeOutcome> {
+  async change(input: { key: string; env: string; user: string; change: FlagChange; reason?: string; channel: string; expectRev?: number; kill?: boolean; signedOffBy?: string | string[]; attempt?: number }): Promise<ChangeOutcome> {
     const flag = await this.require(input.key);
     const env = this.env(input.env);
     const allowed = await this.mayChange(flag, env.name, input.user);
@@ -148,15 +156,16 @@ export class FlagService {
     }
     const next = this.nextState(flag, input.change, input.user, flag.envs[env.name]);
     if (input.kill) next.killed = { by: input.user, at: this.d.now(), reason: input.reason ?? '' };
-    const needsSignoff = !input.kill && !input.signedOffBy && (this.cfg.types[flag.type]?.signoff ?? []).includes(env.name);
+    const needsSignoff = !input.kill && !input.signedOffBy && (this.cfg.types[flag.type]?.signoff ?? []).includes(env.name) && this.signoffs.gated(env);
     if (needsSignoff) {
-      const pending: PendingFlagChange = { id: randomUUID(), key: flag.key, env: env.name, change: input.change, requestedBy: input.user, reason: input.reason, channel: input.channel, rev: flag.rev };
-      await this.flags.putPending(pending.id, pending);
-      await this.flags.write(flag.key, flag.rev, undefined, { at: this.d.now(), user: input.user, action: 'signoff-requested', env: env.name, before: describeState(flag, env.name), after: changeWords(input.change) });
-      const roles = env.approvals?.roles ?? [];
-      for (const channel of this.channelsFor(env, input.channel)) {
-        await this.d.delivery.send({ key: `flag:signoff:${pending.id}:${channel}`, channel, ...flagSignoffRequest(pending, flag, roles.map((r) => roleLabel(this.d.config, r))) });
-      }
+      // Checked now, so a change that could never apply is refused before anyone is asked to sign it.
+      if (describeState({ ...flag, envs: { ...flag.envs, [env.name]: next } }, env.name) === describeState(flag, env.name)) throw new ConflictError(`\`${flag.key}\` is already ${describeState(flag, env.name)} in ${env.name}; nothing changed.`);
+      const pending = await this.signoffs.open<FlagSignoffPayload>({
+        kind: 'flag', env, requestedBy: input.user, subject: `\`${flag.key}\` ${changeWords(input.change)} in ${env.name}`, ttlMs: SIGNOFF_TTL_MS,
+        payload: { key: flag.key, change: input.change, channel: input.channel, type: flag.type, ...(input.reason ? { reason: input.reason } : {}) },
+      });
+      await this.flags.note(flag.key, { at: this.d.now(), user: input.user, action: 'signoff-requested', env: env.name, before: describeState(flag, env.name), after: changeWords(input.change) });
+      await this.showSignoff(pending);
       return { pending };
     }
     const before = describeState(flag, env.name);
@@ -165,7 +174,7 @@ export class FlagService {
     // Asking for the state it is in (or Slack delivering the command again) changes, logs and announces nothing.
     if (before === after && !input.kill) throw new ConflictError(`\`${flag.key}\` is already ${after} in ${env.name}; nothing changed.`);
     const entry: FlagHistoryEntry = { at: this.d.now(), user: input.user, action: input.kill ? 'kill' : input.signedOffBy ? 'signed-off' : 'change', env: env.name, before, after, ...(input.reason ? { reason: input.reason } : {}) };
-    if (input.signedOffBy) entry.reason = `${input.reason ? `${input.reason}; ` : ''}signed off by <@${input.signedOffBy}>`;
+    if (input.signedOffBy) entry.reason = `${input.reason ? `${input.reason}; ` : ''}signed off by ${[input.signedOffBy].flat().map((u) => `<@${u}>`).join(', ')}`;
     const result = await this.flags.write(flag.key, flag.rev, updated, entry);
     if (result === 'conflict') {
       if (input.expectRev !== undefined) throw new ConflictError(`\`${flag.key}\` changed at the same moment; nothing was changed by this click.`);
@@ -179,19 +188,59 @@ export class FlagService {
     return { applied: updated, before, after };
   }
 
-  /** A sign-off click: an approver of the environment (not the requester) applies the waiting change, once. */
-  async signOff(id: string, user: string): Promise<ChangeOutcome> {
-    const pending = await this.flags.peekPending<PendingFlagChange>(id);
-    if (!pending) throw new ConflictError('This flag change was signed off already, or has expired; nothing more was changed.');
-    const env = this.env(pending.env);
-    const roles = env.approvals?.roles ?? [];
-    if (user === pending.requestedBy) throw new NotAuthorizedError('You asked for this change, so someone else signs it off.');
-    if (!(await this.d.roles.hasAnyRole(user, roles))) {
-      await this.flags.write(pending.key, 0, undefined, { at: this.d.now(), user, action: 'refused', env: env.name, after: changeWords(pending.change), reason: 'sign-off without an approver role' });
-      throw new NotAuthorizedError(`Signing off flag changes in ${env.name} needs the ${roles.map((r) => roleLabel(this.d.config, r)).join(' or ')} role.`);
+  /** Approves a waiting change as `role` (the deploy rules decide); the approval that completes them applies it, once. */
+  async approve(id: string, user: string, role: string): Promise<{ pending: PendingFlagChange; applied?: Extract<ChangeOutcome, { applied: Flag }>; problem?: string }> {
+    const { change: pending, met } = await this.signoffs.approve<FlagSignoffPayload>(id, user, role, NOUN);
+    const p = pending.payload;
+    await this.flags.note(p.key, { at: this.d.now(), user, action: 'approved', env: pending.env, after: changeWords(p.change), reason: `as ${roleLabel(this.d.config, role)}` });
+    if (!met) {
+      await this.showSignoff(pending);
+      return { pending };
     }
-    if (!(await this.flags.takePending(id))) throw new ConflictError('This flag change was signed off already; nothing more was changed.');
-    return this.change({ key: pending.key, env: pending.env, user: pending.requestedBy, change: pending.change, reason: pending.reason, channel: pending.channel, signedOffBy: user });
+    // Only the one approval whose write met the rules gets here: the change is applied exactly once.
+    let outcome: string;
+    let applied: Extract<ChangeOutcome, { applied: Flag }> | undefined;
+    let problem: string | undefined;
+    try {
+      const out = await this.change({ key: p.key, env: pending.env, user: pending.requestedBy, change: p.change, reason: p.reason, channel: p.channel, signedOffBy: pending.gates.approvals.map((a) => a.user) });
+      if (!('applied' in out)) throw new ConflictError('the change asked for another sign-off');
+      applied = out;
+      outcome = `applied: ${out.before} → ${out.after}`;
+    } catch (err) {
+      if (!(err instanceof ConflictError || err instanceof UserInputError || err instanceof NotAuthorizedError)) throw err;
+      problem = err.message;
+      outcome = `not applied: ${err.message}`;
+      this.d.log.warn({ flag: p.key, env: pending.env, err: err.message }, 'signed-off flag change could not be applied');
+    }
+    const settled = await this.signoffs.settle<FlagSignoffPayload>(id, outcome);
+    await this.showSignoff(settled);
+    return { pending: settled, applied, problem };
+  }
+
+  /** Refuses (and audits) a rejection by someone without a sign-off role; the modal asks why only the others. */
+  async checkMayReject(id: string, user: string): Promise<PendingFlagChange> {
+    return this.signoffs.checkMayReject<FlagSignoffPayload>(id, user, NOUN);
+  }
+
+  /** Rejects a waiting change: nothing is applied; the requester is told why. */
+  async reject(id: string, user: string, reason: string): Promise<PendingFlagChange> {
+    const pending = await this.signoffs.reject<FlagSignoffPayload>(id, user, reason, NOUN);
+    await this.flags.note(pending.payload.key, { at: this.d.now(), user, action: 'rejected', env: pending.env, after: changeWords(pending.payload.change), reason });
+    await this.showSignoff(pending);
+    await this.d.delivery.send({ key: `flag:signoff:${id}:rejected`, channel: pending.requestedBy, text: `:no_entry: <@${user}> rejected your change of \`${pending.payload.key}\` (${changeWords(pending.payload.change)} in ${pending.env}): ${reason}` });
+    return pending;
+  }
+
+  /** The sign-off message in the environment's channels, edited as approvals come in (latest state wins). */
+  private async showSignoff(pending: PendingFlagChange): Promise<void> {
+    const env = this.env(pending.env);
+    const message = flagSignoffMessage(pending, env, (r) => roleLabel(this.d.config, r));
+    await Promise.all(this.channelsFor(env, pending.payload.channel).map((channel) => this.d.delivery.send({ key: `flag:signoff:${pending.id}:${channel}`, channel, mode: 'upsert', version: pending.rev, ...message })));
+  }
+
+  /** How many approvals a waiting change still needs. */
+  approvalsNeeded(pending: PendingFlagChange): number {
+    return summarize(this.env(pending.env), pending.gates).approvalsNeeded;
   }
 
   async archive(key: string, user: string): Promise<Flag> {

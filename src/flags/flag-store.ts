@@ -10,7 +10,7 @@ import type { Flag } from './evaluation.js';
 export interface FlagHistoryEntry {
   at: number;
   user: string;
-  action: 'create' | 'change' | 'kill' | 'archive' | 'refused' | 'signoff-requested' | 'signed-off';
+  action: 'create' | 'change' | 'kill' | 'archive' | 'refused' | 'signoff-requested' | 'approved' | 'rejected' | 'signed-off';
   env?: string;
   before?: string;
   after?: string;
@@ -95,20 +95,12 @@ export class FlagStore {
     return (await this.redis.lrange(this.k('history', key), 0, count - 1)).map((r) => JSON.parse(r) as FlagHistoryEntry);
   }
 
-  /** A change waiting for a sign-off, by id; kept a day. */
-  async putPending(id: string, value: unknown): Promise<void> {
-    await this.redis.set(this.k('pending', id), JSON.stringify(value), 'EX', 86_400);
-  }
-
-  /** Takes a pending change once (GETDEL): a second approval click finds nothing. */
-  async takePending<T>(id: string): Promise<T | undefined> {
-    const raw = await this.redis.getdel(this.k('pending', id));
-    return raw ? (JSON.parse(raw) as T) : undefined;
-  }
-
-  async peekPending<T>(id: string): Promise<T | undefined> {
-    const raw = await this.redis.get(this.k('pending', id));
-    return raw ? (JSON.parse(raw) as T) : undefined;
+  /**
+   * A line in the flag's history only: for sign-off steps, whose audit entries the sign-off gate writes in the
+   * same script as the step itself (src/gates/subject-gates.ts).
+   */
+  async note(key: string, entry: FlagHistoryEntry): Promise<void> {
+    await this.redis.multi().lpush(this.k('history', key), JSON.stringify(maskDeep(entry, this.mask))).ltrim(this.k('history', key), 0, 499).exec();
   }
 }
 
