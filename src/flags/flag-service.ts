@@ -1,8 +1,10 @@
 // Feature flags as changes like any other: who may change what where (config `flags.changers`, the flag's
 // owner always), a sign-off where the flag type asks for one — through the deploy gates' approval rules of the
-// environment (src/gates/subject-gates.ts: count, roles, separation of duties, expiry) — every change and refusal audited, announced through the delivery path, and written to the same
-// deployment log as deploys (kind 'flag'). Evaluation itself is pure (evaluation.ts); the OFREP routes read
-// flags through snapshot(), which reloads only when a write moved the version counter.
+// environment (src/gates/subject-gates.ts: count, roles, separation of duties, expiry) — every change and
+// refusal audited, announced through the delivery path, and written to the same deployment log as deploys
+// (kind 'flag'). Changes from /flag are committed within the command's deadline or not at all. Evaluation
+// itself is pure (evaluation.ts); the OFREP routes read flags through snapshot(), which reloads only when a
+// write moved the version counter.
 import { distance } from 'fastest-levenshtein';
 import type { Redis } from 'ioredis';
 import type { Config, EnvironmentConfig } from '../core/config.js';
