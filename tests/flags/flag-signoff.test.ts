@@ -14,6 +14,7 @@ const PROD_KEY = 'prod-key-abcdefghij';
 const YAML = `
 roles:
   approvers: { users: [U0TARA, U0SAM, U0LEE] }
+  security: { users: [U0SEC] }
 channels:
   deployLog: C0DEPLOYLOG
 environments:
@@ -27,9 +28,12 @@ environments:
     channels: { stakeholders: [C0STAKE] }
     approvals: { required: 2, roles: [approvers] }
     steps: [{ name: Build, run: [node, -e, ""] }]
+  - name: payments
+    approvals: { required: 2, roles: [approvers, security], requireRoles: [security], distinctRoles: true }
+    steps: [{ name: Build, run: [node, -e, ""] }]
 flags:
   types:
-    release: { value: boolean, signoff: [staging, production] }
+    release: { value: boolean, signoff: [staging, production, payments] }
     experiment: { value: boolean }
   changers: { production: [approvers] }
   apiKeys: { production: OFREP_KEY_PROD }
@@ -178,5 +182,19 @@ describe('production release flags: sign-off through the deploy approval rules',
     expect(await audit('flag.approval.expired', 'expiring')).toHaveLength(1);
     await bot.click(request, APPROVE, 'U0TARA');
     await eventually(async () => (await flag('expiring'))?.envs.staging?.enabled, 5_000, 'applied after a fresh second approval');
+  });
+
+  it('honours required and distinct roles from the environment’s rules', async () => {
+    await say('create pay_flow release "Pay flow"', 'U0ALICE');
+    expect((await say('pay_flow on payments', 'U0ALICE')).text).toContain('needs 2 sign-off(s)');
+    const request = structuredClone(await eventually(() => signoffMessage('pay_flow', 'C0DEPLOYLOG'), 5_000, 'the sign-off message'));
+    expect(JSON.stringify(request.blocks)).toContain('Must include Security');
+    await bot.click(request, APPROVE, 'U0SAM');
+    await eventually(async () => (await audit('flag.approval.given', 'pay_flow')).length === 1, 5_000, 'first approval');
+    await bot.click(request, APPROVE, 'U0LEE');
+    await eventually(() => bot.slack.ephemerals('U0LEE').find((m) => /Approvers has already signed|must come from Security/.test(m.text ?? '')), 5_000, 'a second approver refused');
+    expect((await flag('pay_flow'))?.envs.payments).toBeUndefined();
+    await bot.click(request, `${FLAG_ACTIONS.approve}:security`, 'U0SEC');
+    await eventually(async () => (await flag('pay_flow'))?.envs.payments?.enabled, 5_000, 'applied with the security sign-off');
   });
 });
