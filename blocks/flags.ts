@@ -4,14 +4,21 @@ import type { KnownBlock } from '@slack/types';
 import type { Flag, EnvFlagState } from '../src/flags/evaluation.js';
 import type { FlagHistoryEntry } from '../src/flags/flag-store.js';
 import { formatDistanceStrict } from 'date-fns';
-import { escapeMrkdwn, mention, slackDate, truncate } from './format.js';
+import type { EnvironmentConfig } from '../src/core/config.js';
+import { summarize } from '../src/gates/gate-rules.js';
+import type { GatedChange } from '../src/gates/subject-gates.js';
+import { escapeMrkdwn, mention, plural, slackDate, truncate } from './format.js';
+import { openRoles, signoffText } from './gate-message.js';
 
 export const FLAG_ACTIONS = {
   /** Prefix of the step buttons' ids: `shipmate_flag_step:<env>:up|down` (ids are unique within a message). */
   step: 'shipmate_flag_step',
-  signoff: 'shipmate_flag_signoff',
+  /** Prefix of the approve buttons' ids on the sign-off message: `shipmate_flag_approve:<role>`, value `<id>:<role>`. */
+  approve: 'shipmate_flag_approve',
+  reject: 'shipmate_flag_reject',
 } as const;
-export const FLAG_VIEWS = { create: 'shipmate_flag_create', kill: 'shipmate_flag_kill' } as const;
+export const FLAG_VIEWS = { create: 'shipmate_flag_create', kill: 'shipmate_flag_kill', reject: 'shipmate_flag_reject_reason' } as const;
+export const FLAG_REJECT_REASON = { block: 'flag_reject_reason', input: 'flag_reject_reason_input' } as const;
 export const FLAG_CREATE_BLOCKS = { key: 'flag_key', type: 'flag_type', description: 'flag_description' } as const;
 export const FLAG_KILL_REASON = { block: 'flag_kill_reason', input: 'flag_kill_reason_input' } as const;
 /** The percentages the card's buttons step through. */
@@ -107,14 +114,63 @@ export function flagKillNotice(flag: Flag, env: string, e: FlagHistoryEntry): { 
   };
 }
 
-export function flagSignoffRequest(p: { id: string; key: string; env: string; requestedBy: string; reason?: string; change: { kind: string } }, flag: Flag, roles: readonly string[]): { text: string; blocks: KnownBlock[] } {
+/** Approve buttons carry "<gated change id>:<role>". */
+export function flagApproveValue(id: string, role: string): string {
+  return `${id}:${role}`;
+}
+
+export function parseFlagApproveValue(value: string | undefined): { id: string; role: string } | undefined {
+  const m = /^([0-9a-f-]{36}):([a-z][a-z0-9_-]{0,63})$/.exec(value ?? '');
+  return m?.[1] && m[2] ? { id: m[1], role: m[2] } : undefined;
+}
+
+type SignoffPayload = { key: string; type: string; change: { kind: string; percentage?: number; text?: string }; reason?: string };
+
+/**
+ * The sign-off message of a production flag change, in the deploy gate message's style: who asks for what, the
+ * sign-offs given and still needed (the same text as deploys), Approve-as-role and Reject buttons; once met or
+ * rejected, what came of it and no buttons.
+ */
+export function flagSignoffMessage(g: GatedChange<SignoffPayload>, env: EnvironmentConfig, roleName: (r: string) => string): { text: string; blocks: KnownBlock[] } {
+  const p = g.payload;
   const what = changeLabel(p.change);
+  const title = `Sign-off for flag ${p.key}: ${what} in ${g.env}`;
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(`🧾 ${title}`, 150), emoji: true } }];
+  const ask = `${mention(g.requestedBy)} asks to set *\`${escapeMrkdwn(p.key)}\`* (${escapeMrkdwn(p.type)}) to *${escapeMrkdwn(what)}* in *${escapeMrkdwn(g.env)}*${p.reason ? ` — _${escapeMrkdwn(truncate(p.reason, 300))}_` : ''}.`;
+  if (g.status !== 'pending') {
+    const head = g.gates.rejected
+      ? `:no_entry: *Rejected* by ${mention(g.gates.rejected.user)} ${slackDate(g.gates.rejected.at)}: ${escapeMrkdwn(truncate(g.gates.rejected.reason, 1500))}`
+      : `:white_check_mark: *Signed off* ${g.gates.metAt ? slackDate(g.gates.metAt) : ''} — ${escapeMrkdwn(g.outcome ?? 'applying…')}`;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${head}\n${ask}` } });
+    const by = g.gates.approvals.map((a) => `${mention(a.user)} (${escapeMrkdwn(roleName(a.role))})`).join(', ');
+    if (by) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`approved by ${by}`, 2900) }] });
+    return { text: `${title}: ${g.gates.rejected ? 'rejected' : (g.outcome ?? 'signed off')}`, blocks };
+  }
+  const need = summarize(env, g.gates).approvalsNeeded;
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${ask} It takes effect once signed off.\n:hourglass: Waiting for ${plural(need, 'approval')}.` } });
+  blocks.push({ type: 'divider' });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(signoffText(g, env, roleName), 2900) } });
+  const buttons = [
+    ...openRoles(g, env).slice(0, 20).map((role) => ({ type: 'button' as const, action_id: `${FLAG_ACTIONS.approve}:${role}`, style: 'primary' as const, text: { type: 'plain_text' as const, text: truncate(`Approve as ${roleName(role)}`, 75) }, value: flagApproveValue(g.id, role) })),
+    { type: 'button' as const, action_id: FLAG_ACTIONS.reject, style: 'danger' as const, text: { type: 'plain_text' as const, text: 'Reject' }, value: g.id },
+  ];
+  blocks.push({ type: 'actions', block_id: `flag_signoff_${g.id}`, elements: buttons });
+  return { text: `${title}: waiting for ${plural(need, 'approval')}`, blocks };
+}
+
+/** The reject modal: asks why, like a deploy's. */
+export function rejectFlagModal(g: GatedChange<SignoffPayload>) {
   return {
-    text: `Sign-off needed: flag ${flag.key} ${what} in ${p.env}`,
+    type: 'modal' as const,
+    callback_id: FLAG_VIEWS.reject,
+    private_metadata: g.id,
+    title: { type: 'plain_text' as const, text: 'Reject flag change' },
+    submit: { type: 'plain_text' as const, text: 'Reject' },
+    close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:lock: ${mention(p.requestedBy)} asks to set *\`${escapeMrkdwn(flag.key)}\`* (${escapeMrkdwn(flag.type)}) to *${escapeMrkdwn(what)}* in *${escapeMrkdwn(p.env)}*. A ${roles.map(escapeMrkdwn).join(' or ')} signs it off.` } },
-      { type: 'actions', block_id: 'flag_signoff', elements: [{ type: 'button', action_id: FLAG_ACTIONS.signoff, style: 'primary', text: { type: 'plain_text', text: 'Sign off' }, value: p.id }] },
-    ],
+      { type: 'section', text: { type: 'mrkdwn', text: `\`${escapeMrkdwn(g.payload.key)}\` → *${escapeMrkdwn(changeLabel(g.payload.change))}* in *${escapeMrkdwn(g.env)}*, asked by ${mention(g.requestedBy)}. Nothing will change; they are told your reason.` } },
+      { type: 'input', block_id: FLAG_REJECT_REASON.block, label: { type: 'plain_text', text: 'Why are you rejecting it?' }, element: { type: 'plain_text_input', action_id: FLAG_REJECT_REASON.input, multiline: true, min_length: 5, max_length: 1000 } },
+    ] as KnownBlock[],
   };
 }
 

@@ -91,7 +91,11 @@ function checklistBlocks(d: DeployRecord, env: EnvironmentConfig, page: number, 
   return blocks;
 }
 
-function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): string {
+/** What is approved, as far as the sign-off text needs it: a deploy record, or another gated change (a flag change). */
+export type Signable = Pick<DeployRecord, 'gates' | 'requestedBy'>;
+
+/** The sign-offs given and still needed, shared by the deploy gate message and the flag sign-off message. */
+export function signoffText(d: Signable, env: EnvironmentConfig, roleName: Roles): string {
   const rules = env.approvals;
   const gates = d.gates;
   if (!rules || !gates) return '';
@@ -111,7 +115,7 @@ function signoffText(d: DeployRecord, env: EnvironmentConfig, roleName: Roles): 
 }
 
 /** Roles whose approval would still count: not already used (distinct roles) and not crowded out by required roles. */
-function openRoles(d: DeployRecord, env: EnvironmentConfig): string[] {
+export function openRoles(d: Signable, env: EnvironmentConfig): string[] {
   const rules = env.approvals;
   const gates = d.gates;
   if (!rules || !gates) return [];

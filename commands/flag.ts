@@ -1,13 +1,16 @@
 // /flag: list, show, create, change (on/off, a percentage, a typed value), kill, archive and history of feature
 // flags. Bad input gets a private reply saying what was wrong and changes nothing; the kill switch (and a bare
 // `/flag create`) asks in a modal; changes go through FlagService (permissions, sign-off, audit, announcements).
+// A change is committed within the command's commit deadline (respond.ts) or not at all; when Redis does not
+// confirm the write in time, the answer says so and the outcome follows through the response_url once known.
+import { randomUUID } from 'node:crypto';
 import type { Deps } from '../src/deps.js';
 import { UserInputError } from '../src/core/errors.js';
 import { VALUE_TYPES, type ValueType } from '../src/flags/evaluation.js';
 import { requireEnvironment } from '../src/deploys/environments.js';
-import type { FlagChange } from '../src/flags/flag-service.js';
+import { FlagChangeUnconfirmedError, type ChangeOutcome, type FlagChange } from '../src/flags/flag-service.js';
 import { createFlagModal, flagCard, flagHistory, flagList, killFlagModal } from '../blocks/flags.js';
-import { commandListener, type CommandOutcome } from './respond.js';
+import { commandListener, type CommandArgs, type CommandOutcome } from './respond.js';
 
 const USAGE = [
   'Usage: `/flag list [env]` · `/flag <key>` · `/flag create <key> <type> "<description>"` · `/flag <key> on|off <env>`',
@@ -27,9 +30,39 @@ function percentage(word: string): number | undefined {
   return n;
 }
 
+/**
+ * Runs one change inside the commit deadline and words the answer. Applied but not yet announced, or not
+ * confirmed by Redis in time: the answer says so, and `after` (past the ack) tells the outcome through the
+ * response_url once Redis answers — so the person never hears "not changed" about a change that was made.
+ */
+async function commitChange(deps: Deps, respond: CommandArgs['respond'], input: Parameters<Deps['flags']['change']>[0], say: (out: Extract<ChangeOutcome, { applied: unknown }>) => string): Promise<CommandOutcome> {
+  const changeId = randomUUID();
+  const tellLater = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text }).then(() => undefined);
+  try {
+    const out = await deps.flags.change({ ...input, changeId });
+    if ('pending' in out) return { reply: `:lock: Changing \`${input.key}\` in ${input.env} needs ${deps.flags.approvalsNeeded(out.pending)} sign-off(s), as deploys there do; the request is posted. Nothing changed yet.` };
+    if (out.announced !== false) return { reply: say(out) };
+    return {
+      reply: `${say(out)} (Its announcement follows when Shipmate's database answers again.)`,
+      after: async () => void (await deps.flags.confirm(input.key, input.env, changeId, 0, input.channel)),
+    };
+  } catch (err) {
+    if (!(err instanceof FlagChangeUnconfirmedError)) throw err;
+    return {
+      reply: err.message,
+      after: async () => {
+        const outcome = await deps.flags.confirm(err.key, err.env, changeId, err.validUntil, input.channel);
+        if (!outcome) await tellLater(`:warning: Shipmate's database still does not answer; \`${err.key}\` in ${err.env} may or may not have changed. Check \`/flag ${err.key}\` before trying again.`);
+        else if (outcome.applied) await tellLater(`:white_check_mark: It took effect after all: \`${err.key}\` in ${err.env}: ${outcome.applied.before ?? '—'} → *${outcome.applied.after ?? '—'}* (once).`);
+        else await tellLater(`:x: \`${err.key}\` was *not* changed in ${err.env}: the database answered too late for the change to count. Nothing was changed — try again.`);
+      },
+    };
+  }
+}
+
 export function createFlagCommand(deps: Deps) {
   const envNames = () => deps.config.environments.map((e) => e.name);
-  return commandListener('/flag', deps, async ({ command, client }, log): Promise<CommandOutcome> => {
+  return commandListener('/flag', deps, async ({ command, client, respond }, log, signal): Promise<CommandOutcome> => {
     const w = words(command.text);
     const user = command.user_id;
     const channel = command.channel_id;
@@ -53,7 +86,7 @@ export function createFlagCommand(deps: Deps) {
         if (w.length !== 4 || !second || !third) throw new UserInputError('`/flag create` needs a key, a type and a description in quotes.', USAGE);
         const [type = '', valueType] = third.split(':');
         if (valueType !== undefined && !(VALUE_TYPES as readonly string[]).includes(valueType)) throw new UserInputError(`\`${valueType.slice(0, 20)}\` is not a value type: use ${VALUE_TYPES.join(', ')}.`, USAGE);
-        const flag = await deps.flags.create({ key: second, type, description: w[3] ?? '', user, valueType: valueType as ValueType | undefined });
+        const flag = await deps.flags.create({ key: second, type, description: w[3] ?? '', user, valueType: valueType as ValueType | undefined, signal });
         return { reply: { ...flagCard(flag, envNames(), deps.now()), text: `Created flag \`${flag.key}\` (${flag.type}, ${flag.valueType}), off everywhere; you own it.` } };
       }
       case 'kill': {
@@ -67,8 +100,7 @@ export function createFlagCommand(deps: Deps) {
         }
         const reason = w[3];
         if (reason && reason.trim().length >= 5) {
-          const out = await deps.flags.change({ key: flag.key, env: env.name, user, change: { kind: 'off' }, channel, kill: true, reason });
-          return { reply: 'applied' in out ? `:octagonal_sign: \`${flag.key}\` is off in ${env.name} (was ${out.before}); its stakeholders are told why.` : 'Waiting for a sign-off.' };
+          return commitChange(deps, respond, { key: flag.key, env: env.name, user, change: { kind: 'off' }, channel, kill: true, reason, signal }, (out) => `:octagonal_sign: \`${flag.key}\` is off in ${env.name} (was ${out.before}); its stakeholders are told why.`);
         }
         return {
           reply: `Say why \`${flag.key}\` must go off in ${env.name} (a form opens); it goes off as soon as you submit.`,
@@ -79,7 +111,7 @@ export function createFlagCommand(deps: Deps) {
       }
       case 'archive': {
         if (!second || w.length > 2) throw new UserInputError('`/flag archive` needs one flag: `/flag archive <key>`.', USAGE);
-        const flag = await deps.flags.archive(second, user);
+        const flag = await deps.flags.archive(second, user, signal);
         return { reply: `Archived \`${flag.key}\`: services now get FLAG_NOT_FOUND (and their code default) for it.` };
       }
       case 'history': {
@@ -114,9 +146,9 @@ export function createFlagCommand(deps: Deps) {
       envWord = third;
     }
     const env = requireEnvironment(deps.config, envWord ?? '', USAGE);
-    const out = await deps.flags.change({ key: flag.key, env: env.name, user, change, channel });
-    if ('pending' in out) return { reply: `:lock: Changing \`${flag.key}\` in ${env.name} needs a sign-off from ${env.approvals?.roles.join(' or ') ?? 'an approver'}; the request is posted. Nothing changed yet.` };
-    log.info({ flag: flag.key, env: env.name }, 'flag change applied');
-    return { reply: `\`${flag.key}\` in ${env.name}: ${out.before} → *${out.after}*.` };
+    return commitChange(deps, respond, { key: flag.key, env: env.name, user, change, channel, signal }, (out) => {
+      log.info({ flag: flag.key, env: env.name }, 'flag change applied');
+      return `\`${flag.key}\` in ${env.name}: ${out.before} → *${out.after}*.`;
+    });
   }, { helpWhenEmpty: true });
 }

@@ -10,19 +10,28 @@ import type { Flag } from './evaluation.js';
 export interface FlagHistoryEntry {
   at: number;
   user: string;
-  action: 'create' | 'change' | 'kill' | 'archive' | 'refused' | 'signoff-requested' | 'signed-off';
+  action: 'create' | 'change' | 'kill' | 'archive' | 'refused' | 'signoff-requested' | 'approved' | 'rejected' | 'signed-off';
   env?: string;
   before?: string;
   after?: string;
   reason?: string;
+  /** The change's own id (from a command), so its outcome can be looked up when Redis did not confirm it in time. */
+  id?: string;
+  /** The flag revision this entry wrote. */
+  rev?: number;
 }
 
 /**
  * KEYS: flags hash, version counter, history list, audit stream. ARGV: flag key, expected rev ('0' = must not
- * exist), new JSON ('' = write nothing: a refusal only records history/audit), history JSON, audit fields JSON.
- * Returns 1 written, 0 revision conflict, -1 missing, -2 exists already.
+ * exist), new JSON ('' = write nothing: a refusal only records history/audit), history JSON, audit fields JSON,
+ * deadline in Redis' ms ('' = none). Returns 1 written, 0 revision conflict, -1 missing, -2 exists already,
+ * -3 too late: a script a stalled server runs after the request gave up on it writes nothing.
  */
 const WRITE = `
+if ARGV[6] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then return -3 end
+end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[3] ~= '' then
   if ARGV[2] == '0' then
@@ -39,7 +48,7 @@ redis.call('LTRIM', KEYS[3], 0, 499)
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', unpack(cjson.decode(ARGV[5])))
 return 1`;
 
-export type WriteResult = 'ok' | 'conflict' | 'missing' | 'exists';
+export type WriteResult = 'ok' | 'conflict' | 'missing' | 'exists' | 'expired';
 
 export class FlagStore {
   constructor(
@@ -80,35 +89,40 @@ export class FlagStore {
    * Writes `next` if the stored flag still has revision `expectedRev` (0: only if there is none), with its
    * history and audit entry; with `next` undefined, records only the entry (a refusal).
    */
-  async write(key: string, expectedRev: number, next: Flag | undefined, entry: FlagHistoryEntry): Promise<WriteResult> {
+  async write(key: string, expectedRev: number, next: Flag | undefined, entry: FlagHistoryEntry, opts: { validForMs?: number } = {}): Promise<WriteResult> {
+    const notAfter = opts.validForMs === undefined ? '' : String(Date.now() + (await this.redisClockOffset()) + opts.validForMs);
     const masked = maskDeep(entry, this.mask);
     const fields = Object.entries({ action: `flag.${entry.action}`, user: entry.user, env: entry.env, detail: detailOf(key, masked), at: String(entry.at) })
       .flatMap(([f, v]) => (v === undefined ? [] : [f, v]));
     const ok = (await this.redis.eval(
       WRITE, 4, this.k('all'), this.k('ver'), this.k('history', key), `${this.prefix}:audit`,
-      key, String(expectedRev), next ? JSON.stringify(maskDeep(next, this.mask)) : '', JSON.stringify(masked), JSON.stringify(fields),
+      key, String(expectedRev), next ? JSON.stringify(maskDeep(next, this.mask)) : '', JSON.stringify(masked), JSON.stringify(fields), notAfter,
     )) as number;
-    return ok === 1 ? 'ok' : ok === 0 ? 'conflict' : ok === -1 ? 'missing' : 'exists';
+    return ok === 1 ? 'ok' : ok === 0 ? 'conflict' : ok === -1 ? 'missing' : ok === -3 ? 'expired' : 'exists';
+  }
+
+  private clockOffset?: Promise<number>;
+
+  /** Redis' clock minus ours (ms), measured once, so a deadline handed to the script is in Redis' own time. */
+  private redisClockOffset(): Promise<number> {
+    if (!this.clockOffset) {
+      const measuring = this.redis.time().then(([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000) - Date.now());
+      measuring.catch(() => (this.clockOffset = undefined));
+      this.clockOffset = measuring;
+    }
+    return this.clockOffset;
   }
 
   async history(key: string, count = 20): Promise<FlagHistoryEntry[]> {
     return (await this.redis.lrange(this.k('history', key), 0, count - 1)).map((r) => JSON.parse(r) as FlagHistoryEntry);
   }
 
-  /** A change waiting for a sign-off, by id; kept a day. */
-  async putPending(id: string, value: unknown): Promise<void> {
-    await this.redis.set(this.k('pending', id), JSON.stringify(value), 'EX', 86_400);
-  }
-
-  /** Takes a pending change once (GETDEL): a second approval click finds nothing. */
-  async takePending<T>(id: string): Promise<T | undefined> {
-    const raw = await this.redis.getdel(this.k('pending', id));
-    return raw ? (JSON.parse(raw) as T) : undefined;
-  }
-
-  async peekPending<T>(id: string): Promise<T | undefined> {
-    const raw = await this.redis.get(this.k('pending', id));
-    return raw ? (JSON.parse(raw) as T) : undefined;
+  /**
+   * A line in the flag's history only: for sign-off steps, whose audit entries the sign-off gate writes in the
+   * same script as the step itself (src/gates/subject-gates.ts).
+   */
+  async note(key: string, entry: FlagHistoryEntry): Promise<void> {
+    await this.redis.multi().lpush(this.k('history', key), JSON.stringify(maskDeep(entry, this.mask))).ltrim(this.k('history', key), 0, 499).exec();
   }
 }
 

@@ -83,19 +83,20 @@ export function summarize(env: EnvironmentConfig, gates: GateState): GateSummary
 }
 
 /** Why `user` may not approve as `role` now, or undefined when the approval counts. */
-export function approvalProblem(env: EnvironmentConfig, gates: GateState, requester: string, user: string, role: string, held: Set<string>, roleName: (r: string) => string): string | undefined {
+/** `noun` names what is approved in the answers ('deploy' by default; 'flag change' for a flag's sign-off). */
+export function approvalProblem(env: EnvironmentConfig, gates: GateState, requester: string, user: string, role: string, held: Set<string>, roleName: (r: string) => string, noun = 'deploy'): string | undefined {
   const rules = env.approvals;
-  if (!rules) return `Deploys to ${env.name} need no approvals.`;
+  if (!rules) return `${noun === 'deploy' ? 'Deploys' : `A ${noun}`} to ${env.name} need${noun === 'deploy' ? '' : 's'} no approvals.`;
   if (!rules.roles.includes(role)) return `${roleName(role)} is not a sign-off role for ${env.name}.`;
   if (!held.has(role)) return `You do not hold the ${roleName(role)} role, so you cannot approve as ${roleName(role)}.`;
-  if (user === requester && !rules.allowRequester) return 'You requested this deploy, so you cannot approve it: someone else has to (separation of duties).';
+  if (user === requester && !rules.allowRequester) return `You requested this ${noun}, so you cannot approve it: someone else has to (separation of duties).`;
   const mine = gates.approvals.find((a) => a.user === user);
   if (mine) return mine.role === role ? `You already approved as ${roleName(role)}.` : `You already approved as ${roleName(mine.role)}; one person counts once.`;
   if (rules.distinctRoles && gates.approvals.some((a) => a.role === role)) {
-    return `${roleName(role)} has already signed; this deploy needs its other sign-offs from different roles.`;
+    return `${roleName(role)} has already signed; this ${noun} needs its other sign-offs from different roles.`;
   }
   const missing = missingRoles(gates);
-  if (gates.approvals.length >= rules.required && missing.length === 0) return 'This deploy already has all the approvals it needs.';
+  if (gates.approvals.length >= rules.required && missing.length === 0) return `This ${noun} already has all the approvals it needs.`;
   // The remaining approvals are reserved for the roles that must still sign.
   if (!missing.includes(role) && rules.required - gates.approvals.length <= missing.length) {
     return `The remaining approval${missing.length === 1 ? '' : 's'} must come from ${missing.map(roleName).join(' and ')}${gates.sensitive ? ' (a sensitive change)' : ''}.`;

@@ -103,14 +103,15 @@ describe('permissions, audit and the deployment log', () => {
   it('needs a sign-off from an approver (not the requester) for a release flag in production', async () => {
     await say('create new_checkout release "New checkout"', 'U0TARA');
     const asked = await say('new_checkout on prod', 'U0TARA');
-    expect(asked.text).toContain('needs a sign-off');
+    expect(asked.text).toContain('needs 1 sign-off(s)');
     expect((await flag('new_checkout'))?.envs.production).toBeUndefined();
-    const request = await eventually(() => bot.slack.messages('C0STAKE').find((m) => (m.text ?? '').includes('Sign-off needed: flag new_checkout')), 5_000, 'the sign-off request');
-    await bot.click(request, FLAG_ACTIONS.signoff, 'U0TARA');
-    await bot.click(request, FLAG_ACTIONS.signoff, 'U0BOB');
-    await eventually(() => bot.slack.ephemerals('U0BOB').find((m) => (m.text ?? '').includes('needs the Approvers role')), 5_000, 'the refusal');
+    const request = await eventually(() => bot.slack.messages('C0STAKE').find((m) => (m.text ?? '').includes('Sign-off for flag new_checkout')), 5_000, 'the sign-off request');
+    const approve = `${FLAG_ACTIONS.approve}:approvers`;
+    await bot.click(request, approve, 'U0TARA');
+    await bot.click(request, approve, 'U0BOB');
+    await eventually(() => bot.slack.ephemerals('U0BOB').find((m) => (m.text ?? '').includes('You do not hold the Approvers role')), 5_000, 'the refusal');
     expect((await flag('new_checkout'))?.envs.production).toBeUndefined();
-    await bot.click(request, FLAG_ACTIONS.signoff, 'U0SAM');
+    await bot.click(request, approve, 'U0SAM');
     await eventually(async () => (await flag('new_checkout'))?.envs.production?.enabled, 5_000, 'the signed-off change');
     const history = await bot.shipmate.deps.flags.flags.history('new_checkout');
     expect(history[0]).toMatchObject({ action: 'signed-off', user: 'U0TARA', env: 'production', after: 'on' });
