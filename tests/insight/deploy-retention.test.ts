@@ -29,7 +29,10 @@ async function finishedDeploy(store: DeployStore, env: string, i: number, status
   const made = await store.createOnce({ env, ref: `v${i}`, version: `v${i}`, requestedBy: 'U0ALICE', channel: 'C0RELEASES', status: 'queued', steps: [], createdAt: at });
   if (!('created' in made)) throw new Error('not created');
   const id = made.created.id;
-  await store.update(id, (r) => ((r.status = status), (r.finishedAt = at)));
+  await store.update(id, (r) => {
+    r.status = status;
+    r.finishedAt = at;
+  });
   if (status === 'succeeded') await store.setEnvState({ env, version: `v${i}`, ref: `v${i}`, deployId: id, deployedBy: 'U0ALICE', at });
   if (opts.log !== false) await store.appendLog({ deployId: id, env, version: `v${i}`, ref: `v${i}`, deployedBy: 'U0ALICE', status, at, notes: [] });
   return id;
