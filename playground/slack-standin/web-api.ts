@@ -309,6 +309,19 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
       }
       return { ok: true, files: done };
     },
+    // A completed file with where it was shared (files.info's `shares`: public/private → channel → [{ ts, thread_ts }]).
+    'files.info': (args) => {
+      const file = store.files.get(str(args.file) ?? '');
+      if (!file?.complete) return fail('file_not_found');
+      const shares: Record<'public' | 'private', Record<string, Array<{ ts: string; thread_ts?: string }>>> = { public: {}, private: {} };
+      for (const m of store.messages) {
+        if (m.deleted || !m.files?.some((x) => x.id === file.id)) continue;
+        const ch = store.channels.get(m.channel);
+        ((shares[ch?.is_private || ch?.is_im ? 'private' : 'public'][m.channel] ??= [])).push({ ts: m.ts, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) });
+      }
+      const { bytes: _b, ...shown } = file;
+      return { ok: true, file: { ...shown, shares } };
+    },
     'views.publish': (args) => {
       const user = str(args.user_id);
       if (!user) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: user_id'] } });

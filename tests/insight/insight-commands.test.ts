@@ -119,6 +119,23 @@ describe('/deploys log', () => {
   }, 40_000);
 });
 
+describe('uploads', () => {
+  it('posts a file once when Slack completed the upload but its answer was lost', async () => {
+    const before = bot.slack.calls.length;
+    const posted = () => fileMessages().filter((f) => (f.files![0] as { title?: string }).title?.startsWith('Deployment log of production') && f.text.includes('since 1h'));
+    bot.slack.failNext('files.completeUploadExternal', { dropAnswer: true });
+    await bot.command('/deploys', 'log production --export csv --since 1h');
+    await bot.slack.waitFor(() => posted().length > 0, 15_000);
+    // The retried job asks files.info whether the lost completion took effect, sees the share, and ends.
+    await bot.slack.waitFor(() => bot.slack.calls.slice(before).some((c) => c.method === 'files.info' && c.response.ok), 15_000);
+    await new Promise((ok) => setTimeout(ok, 1500));
+    expect(posted()).toHaveLength(1);
+    const calls = bot.slack.calls.slice(before).map((c) => c.method).filter((m) => m.startsWith('files.'));
+    expect(calls.filter((m) => m === 'files.completeUploadExternal')).toHaveLength(1);
+    expect(calls.filter((m) => m === 'files.getUploadURLExternal')).toHaveLength(1);
+  }, 30_000);
+});
+
 describe('/metrics', () => {
   it('exports the four DORA numbers per environment, computed from the stored log', async () => {
     const body = await (await fetch(bot.url.replace('/slack/events', '/metrics'))).text();
