@@ -86,9 +86,15 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
     return channel && ts ? store.find(channel.id, ts) : undefined;
   };
 
+  // slack_file: a completed upload that is an image (png, jpg, gif), named by id or by its url_private.
+  const imageFile = (ref: { id?: string; url?: string }) => {
+    const f = ref.id ? store.files.get(ref.id) : [...store.files.values()].find((x) => x.url_private === ref.url);
+    return !!f?.complete && /^image\/(png|jpe?g|gif)$/.test(f.mimetype);
+  };
+
   const validView = (view: unknown, kind: 'modal' | 'home'): Result | undefined => {
     if (!view || typeof view !== 'object') return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: view'] } });
-    const problems = viewLimitProblems(view, kind);
+    const problems = viewLimitProblems(view, kind, imageFile);
     if (problems.blocks.length > 0) return invalidBlocks(problems.blocks);
     if (problems.view.length > 0) return fail('invalid_arguments', { response_metadata: { messages: problems.view.map((p) => `[ERROR] ${p}`) } });
     return undefined;
@@ -279,7 +285,7 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
       if (!filename || !Number.isInteger(length) || length <= 0) return fail('invalid_arguments');
       const id = `F${String(store.files.size + 1).padStart(9, '0')}`;
       const url = `${origin()}/_standin/files/${id}`;
-      store.files.set(id, { id, name: filename, mimetype: /\.png$/i.test(filename) ? 'image/png' : /\.csv$/i.test(filename) ? 'text/csv' : /\.json$/i.test(filename) ? 'application/json' : 'application/octet-stream', size: length, url_private: url, complete: false, channels: [] });
+      store.files.set(id, { id, name: filename, mimetype: /\.png$/i.test(filename) ? 'image/png' : /\.jpe?g$/i.test(filename) ? 'image/jpeg' : /\.gif$/i.test(filename) ? 'image/gif' : /\.csv$/i.test(filename) ? 'text/csv' : /\.json$/i.test(filename) ? 'application/json' : 'application/octet-stream', size: length, url_private: url, complete: false, channels: [] });
       return { ok: true, upload_url: `${origin()}/_standin/upload/${id}`, file_id: id };
     },
     'files.completeUploadExternal': (args) => {

@@ -6,6 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import type { DeployStatus, LogEntry } from '../deploys/deploy-store.js';
 import type { Deps } from '../deps.js';
 import { chartPng } from './charts.js';
+import { chartHash, chartUploaded } from './home-chart.js';
 import { series, stats, type Series, type Stats } from './dora.js';
 import { periodLabel } from './summary.js';
 
@@ -25,6 +26,8 @@ export interface LogFilter {
 
 export type UploadRequest =
   | { kind: 'chart'; env: string; periodMs: number; now: number; channel: string; threadOf?: string; comment?: string }
+  /** App Home's chart (src/insight/home-chart.ts): the app's own file, shared nowhere. */
+  | { kind: 'home-chart'; env: string; periodMs: number; now: number; channel?: undefined; threadOf?: undefined; comment?: undefined }
   | { kind: 'export'; env: string; filter: LogFilter; format: 'csv' | 'json'; channel: string; threadOf?: string; comment?: string };
 
 const uploadKey = (prefix: string, id: string) => `${prefix}:upload:${id}`;
@@ -58,7 +61,7 @@ export function exportLog(entries: LogEntry[], format: 'csv' | 'json'): string {
 }
 
 /** The job: render the file and upload it into the thread of `threadOf`'s message (once that one is posted). */
-export async function runUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'store' | 'delivery' | 'log'>, slack: WebClient, id: string): Promise<void> {
+export async function runUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'store' | 'delivery' | 'log' | 'messenger'>, slack: WebClient, id: string): Promise<void> {
   const key = uploadKey(deps.prefix, id);
   const [raw, done] = await Promise.all([deps.redis.get(key), deps.redis.get(`${key}:done`)]);
   if (!raw || done) return;
@@ -73,7 +76,14 @@ export async function runUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'store' | 
   let file: Buffer;
   let filename: string;
   let title: string;
-  if (req.kind === 'chart') {
+  let drawn: string | undefined;
+  if (req.kind === 'home-chart') {
+    const { series: s } = await environmentStats(deps, req.env, req.now, req.periodMs);
+    drawn = chartHash(req.env, s);
+    title = `${req.env} — DORA, ${periodLabel(req.periodMs)}`;
+    file = chartPng(title, s);
+    filename = `dora-${req.env}-${drawn}.png`;
+  } else if (req.kind === 'chart') {
     const { series: s } = await environmentStats(deps, req.env, req.now, req.periodMs);
     title = `${req.env} — DORA, ${periodLabel(req.periodMs)}`;
     file = chartPng(title, s);
@@ -85,6 +95,7 @@ export async function runUpload(deps: Pick<Deps, 'redis' | 'prefix' | 'store' | 
     title = `Deployment log of ${req.env} (${entries.length} entries)`;
   }
   const fileId = await uploadOnce(deps, slack, key, { channel: req.channel, threadTs, file, filename, title, comment: req.comment });
+  if (drawn && req.kind === 'home-chart') await chartUploaded(deps, req.env, drawn, fileId, req.now);
   await deps.redis.set(`${key}:done`, fileId, 'EX', UPLOAD_TTL_S);
   deps.log.info({ upload: id, kind: req.kind, env: req.env, bytes: file.length, file: fileId }, 'file uploaded to slack');
 }

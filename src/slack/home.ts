@@ -10,6 +10,7 @@ import { homeViewersKey } from './status-message.js';
 import { approvalProblem, summarize } from '../gates/gate-rules.js';
 import { DAY, environmentStats } from '../insight/insight.js';
 import { statsRows } from '../insight/summary.js';
+import { homeChartBlock } from '../insight/home-chart.js';
 
 export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
   const roleName = (r: string) => roleLabel(deps.config, r);
@@ -41,13 +42,15 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
 async function doraBoard(deps: Deps): Promise<KnownBlock[]> {
   try {
     const now = deps.now();
-    const lines = await Promise.all(deps.config.environments.map(async (e) => {
-      const { stats } = await environmentStats(deps, e.name, now, 30 * DAY);
-      return `*${e.name}* — ${statsRows(stats).map((r) => `${r.title.toLowerCase()}: ${r.value}${r.band ? ` (${r.band})` : ''}`).join(' · ')}`;
-    }));
+    const all = await Promise.all(deps.config.environments.map(async (e) => ({ env: e.name, ...(await environmentStats(deps, e.name, now, 30 * DAY)) })));
+    const lines = all.map(({ env, stats }) => `*${env}* — ${statsRows(stats).map((r) => `${r.title.toLowerCase()}: ${r.value}${r.band ? ` (${r.band})` : ''}`).join(' · ')}`);
+    // Charts of the environments that changed in the period, the last three in config order (nearest production).
+    const charted = all.filter((e) => e.series.days.some((d) => d.ok + d.failed + d.rollbacks > 0)).slice(-3);
+    const charts = (await Promise.all(charted.map((e) => homeChartBlock(deps, e.env, e.series, now)))).filter((b) => b !== undefined);
     return [
       { type: 'header', text: { type: 'plain_text', text: 'DORA metrics, last 30 days', emoji: true } },
       { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } },
+      ...charts,
       { type: 'context', elements: [{ type: 'mrkdwn', text: '`/deploys stats <environment>` for trends, definitions and the chart.' }] },
     ];
   } catch (err) {

@@ -122,7 +122,7 @@ describe('/deploys log', () => {
 describe('uploads', () => {
   it('posts a file once when Slack completed the upload but its answer was lost', async () => {
     const before = bot.slack.calls.length;
-    const posted = () => fileMessages().filter((f) => (f.files![0] as { title?: string }).title?.startsWith('Deployment log of production') && f.text.includes('since 1h'));
+    const posted = () => fileMessages().filter((f) => (f.files![0] as { title?: string }).title?.startsWith('Deployment log of production') && (f.text ?? '').includes('since 1h'));
     bot.slack.failNext('files.completeUploadExternal', { dropAnswer: true });
     await bot.command('/deploys', 'log production --export csv --since 1h');
     await bot.slack.waitFor(() => posted().length > 0, 15_000);
@@ -158,4 +158,32 @@ describe('App Home board', () => {
     expect(text).toContain('*staging* — deployment frequency: 0 deploys');
     expect(view.blocks.length).toBeLessThanOrEqual(100);
   });
+
+  it('shows production\'s chart as an uploaded image, uploaded again only when the numbers change', async () => {
+    type Image = { type: 'image'; slack_file: { id: string }; alt_text: string };
+    const uploads = () => bot.slack.callsTo('files.getUploadURLExternal').filter((c) => String(c.args.filename).startsWith('dora-production-')).length;
+    const imageOn = (user: string) => ((bot.slack.homeOf(user)?.blocks ?? []) as Image[]).find((b) => b.type === 'image');
+    await bot.homeOpened('U0CAROL');
+    // The first Home asks for the chart; once uploaded, the Homes of recent viewers are published again with it.
+    const first = await bot.slack.waitFor(() => imageOn('U0CAROL'), 20_000);
+    expect(first.slack_file.id).toMatch(/^F\w+$/);
+    expect(first.alt_text).toContain('production');
+    const file = bot.slack.file(first.slack_file.id)!;
+    expect(file.bytes!.subarray(1, 4).toString()).toBe('PNG');
+    expect(file.channels).toEqual([]); // the app's own file: nothing posted anywhere
+    expect(uploads()).toBe(1); // Bob's Home and Carol's asked for the same numbers: one upload
+    await bot.slack.waitFor(() => imageOn('U0BOB')?.slack_file.id === first.slack_file.id, 10_000);
+    // The same numbers again: the same file, nothing rendered or uploaded.
+    const published = bot.slack.callsTo('views.publish').length;
+    await bot.homeOpened('U0CAROL');
+    await bot.slack.waitFor(() => bot.slack.callsTo('views.publish').length > published);
+    expect(imageOn('U0CAROL')).toEqual(first);
+    expect(uploads()).toBe(1);
+    // A deploy failed just now: new numbers, a new chart, uploaded once and shown.
+    await bot.shipmate.deps.store.appendLog({ deployId: 'home-1', env: 'production', version: 'v9', ref: 'v9', deployedBy: 'U0BOB', status: 'failed', at: Date.now() - 60_000, notes: [] });
+    await bot.homeOpened('U0CAROL');
+    const second = await bot.slack.waitFor(() => (imageOn('U0CAROL')?.slack_file.id !== first.slack_file.id ? imageOn('U0CAROL') : undefined), 20_000);
+    expect(uploads()).toBe(2);
+    expect(bot.slack.file(second!.slack_file.id)!.bytes!.equals(file.bytes!)).toBe(false);
+  }, 60_000);
 });
