@@ -214,6 +214,12 @@ describe('playground in a browser', () => {
     await home.filter({ hasText: 'DORA metrics, last 30 days' }).filter({ hasText: 'deployment frequency: 1 deploy' }).waitFor();
     await home.filter({ hasText: 'DORA metrics, last 30 days' }).scrollIntoViewIfNeeded();
     shots.push(await shot('home-board'));
+    // staging's chart: uploaded by a job as the app's own file, then the Home is published again showing it (slack_file)
+    const chart = home.locator('.b-image img').first();
+    await chart.waitFor({ timeout: 20_000 });
+    await page.waitForFunction((img) => img instanceof HTMLImageElement && img.complete && img.naturalWidth === 960, await chart.elementHandle(), { timeout: 10_000 });
+    await chart.scrollIntoViewIfNeeded();
+    shots.push(await shot('home-chart'));
 
     for (const file of shots) expect(existsSync(file), file).toBe(true);
   }, 60_000);

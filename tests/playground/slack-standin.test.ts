@@ -413,7 +413,7 @@ describe('images and files', () => {
   it('takes an image block naming an uploaded image by slack_file, refuses unknown, unfinished or non-image files and a doubled source', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const done = await client.files.uploadV2({ file: png, filename: 'chart.png', title: 'chart' });
-    const id = (done.files?.[0] as { files?: Array<{ id?: string }> } | undefined)?.files?.[0]?.id as string;
+    const id = ((done as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> }).files?.[0]?.files?.[0]?.id) as string;
     expect(id).toMatch(/^F/);
     const image = (src: Record<string, unknown>) => ({ type: 'home', blocks: [{ type: 'image', alt_text: 'chart', ...src }] });
     await client.views.publish({ user_id: 'UBOB', view: image({ slack_file: { id } }) as never });
