@@ -11,6 +11,10 @@ import { approvalProblem, summarize } from '../gates/gate-rules.js';
 import { DAY, environmentStats } from '../insight/insight.js';
 import { statsRows } from '../insight/summary.js';
 import { homeChartBlock } from '../insight/home-chart.js';
+import type { Config } from '../core/config.js';
+import { freezeSpan, nextWindow, releaseSpan } from '../schedule/schedule.js';
+import { activeAt, upcoming } from '../schedule/time-rules.js';
+import { escapeMrkdwn, slackDate } from '../../blocks/format.js';
 
 export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]> {
   const roleName = (r: string) => roleLabel(deps.config, r);
@@ -27,7 +31,8 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
     if (!canApprove && !canTick) continue;
     mine.push(...homeGateBlocks(d, env, roleName, { canApprove, canTick, heldRoles: held }), { type: 'divider' });
   }
-  const overview = await deploysOverview(deps);
+  const now = deps.now();
+  const overview = await deploysOverview(deps, undefined, (env) => scheduleLine(deps.config, env, now));
   overview.blocks.push(...(await doraBoard(deps)));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Waiting for you', emoji: true } },
@@ -36,6 +41,24 @@ export async function homeBlocks(deps: Deps, user: string): Promise<KnownBlock[]
   ];
   // Home views hold at most 100 blocks; the overview goes last, so cut pending work first if needed.
   return blocks.length > 100 ? [...blocks.slice(0, 99 - overview.blocks.length), { type: 'context', elements: [{ type: 'mrkdwn', text: '…more waiting; see the gate messages in the channels.' }] }, ...overview.blocks] : blocks;
+}
+
+/**
+ * An environment's row on the board: the freeze in force, the maintenance window open or next, the release day
+ * today or next (src/schedule, as `/deploys windows` reads them); times in each viewer's own zone (Slack date tokens).
+ */
+export function scheduleLine(config: Config, env: string, now: number): string | undefined {
+  const covers = (rule: { environments: string[] }) => rule.environments.length === 0 || rule.environments.includes(env);
+  const parts: string[] = [];
+  const freeze = config.schedule.freezes.filter(covers).map((f) => ({ f, o: activeAt(freezeSpan(config, f), now) })).find((x) => x.o);
+  if (freeze?.o) parts.push(`:no_entry: Frozen until ${slackDate(freeze.o.end)}: ${escapeMrkdwn(freeze.f.reason)}${freeze.f.allowHotfix ? ' (hotfixes may go out)' : ''}`);
+  const w = nextWindow(config, env, now);
+  if (w) parts.push(w.start <= now ? `:large_green_circle: Window *${escapeMrkdwn(w.name)}* open until ${slackDate(w.end)}` : `:calendar: Next window *${escapeMrkdwn(w.name)}* ${slackDate(w.start)}`);
+  const day = config.schedule.releaseCalendar.filter(covers)
+    .flatMap((r) => upcoming(releaseSpan(config, r), now, 1).map((o) => ({ ...o, name: r.name })))
+    .sort((a, b) => a.start - b.start)[0];
+  if (day) parts.push(day.start <= now ? `:rocket: Release day *${escapeMrkdwn(day.name)}* today` : `:rocket: Next release day *${escapeMrkdwn(day.name)}* ${slackDate(day.start)}`);
+  return parts.length ? parts.join('\n') : undefined;
 }
 
 /** The last 30 days' DORA numbers of every environment, one line each (src/insight); a failure to read them leaves them out. */
