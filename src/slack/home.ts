@@ -84,7 +84,13 @@ async function doraBoard(deps: Deps): Promise<KnownBlock[]> {
 
 export async function publishHome(deps: Deps, user: string): Promise<void> {
   try {
-    await deps.slack.views.publish({ user_id: user, view: { type: 'home', blocks: await homeBlocks(deps, user) } });
+    const blocks = await homeBlocks(deps, user);
+    await deps.slack.views.publish({ user_id: user, view: { type: 'home', blocks } }).catch(async (err: { data?: { error?: string; errors?: string[] } }) => {
+      // A chart Slack will not show (a file it has not processed yet, or one removed) must not cost the whole Home.
+      if (err.data?.error !== 'invalid_blocks' || !JSON.stringify(err.data.errors ?? []).includes('slack_file')) throw err;
+      deps.log.warn({ user, errors: err.data.errors }, 'home chart refused by slack; home published without it');
+      await deps.slack.views.publish({ user_id: user, view: { type: 'home', blocks: blocks.filter((b) => b.type !== 'image') } });
+    });
   } catch (err) {
     deps.log.warn({ user, err: (err as Error).message }, 'home tab not published');
   }

@@ -60,5 +60,21 @@ describe('schedule on the board', () => {
       expect(row('staging')).toContain('Window *nightly* open until');
       expect(row('dev')).not.toMatch(/window|Frozen|release day/i);
     });
+
+    it('publishes the Home without the chart when Slack refuses its file', async () => {
+      const { store, redis, prefix } = bot.shipmate.deps;
+      await store.appendLog({ deployId: '1', env: 'production', version: 'v1', ref: 'v1', deployedBy: 'U0ALICE', status: 'succeeded', at: NOW - 3_600_000, notes: [] });
+      // A chart whose file Slack no longer has (deleted, say); the current numbers' chart is still being uploaded.
+      await redis.hset(`${prefix}:home-chart:production`, { hash: 'old', file: 'F0GONE', at: String(NOW - 86_400_000) });
+      const before = bot.slack.callsTo('views.publish').length;
+      await bot.homeOpened('U0BOB');
+      const calls = await bot.slack.waitFor(() => {
+        const c = bot.slack.callsTo('views.publish').slice(before).filter((x) => x.args.user_id === 'U0BOB');
+        return c.some((x) => x.response.ok) ? c : undefined;
+      });
+      expect(calls[0]!.response.error).toBe('invalid_blocks');
+      expect(JSON.stringify(calls.find((x) => x.response.ok)!.args.view)).not.toContain('F0GONE');
+      expect(JSON.stringify(bot.slack.homeOf('U0BOB'))).toContain('DORA metrics, last 30 days');
+    });
   });
 });
