@@ -81,7 +81,7 @@ describe('deploy records and log retention', () => {
     expect(await redis.zcard(`${prefix}:log:retained:web`)).toBeLessThanOrEqual(10);
     // One append's cost does not grow with the log: a few hundred commands at most (100 history entries read included).
     expect(await commandsDuring(() => finishedDeploy(store, 'web', 2200, 'failed'))).toBeLessThan(300);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('/rollback and /deploys after 2,000 deploys with keep 100', () => {
@@ -127,5 +127,5 @@ environments:
     expect(back).toMatchObject({ status: 'succeeded', kind: 'rollback', version: (await store.get(good))!.version });
     const overview = await bot.command('/deploys', 'web', 'U0ALICE');
     expect(JSON.stringify(overview.json)).toContain(`\`${back.version}\``);
-  }, 90_000);
+  }, 180_000);
 });
