@@ -179,8 +179,18 @@ describe('App Home board', () => {
     await bot.slack.waitFor(() => bot.slack.callsTo('views.publish').length > published);
     expect(imageOn('U0CAROL')).toEqual(first);
     expect(uploads()).toBe(1);
-    // A deploy failed just now: new numbers, a new chart, uploaded once and shown.
+    // A deploy failed just now: new numbers. The chart is minutes old: kept for now (titled with its time), not redrawn.
     await bot.shipmate.deps.store.appendLog({ deployId: 'home-1', env: 'production', version: 'v9', ref: 'v9', deployedBy: 'U0BOB', status: 'failed', at: Date.now() - 60_000, notes: [] });
+    const again = bot.slack.callsTo('views.publish').length;
+    await bot.homeOpened('U0CAROL');
+    await bot.slack.waitFor(() => bot.slack.callsTo('views.publish').length > again);
+    expect(imageOn('U0CAROL')?.slack_file).toEqual(first.slack_file);
+    expect(JSON.stringify(bot.slack.homeOf('U0CAROL'))).toMatch(/production — last 30 days \(as of \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    await new Promise((ok) => setTimeout(ok, 500));
+    expect(uploads()).toBe(1);
+    // Ten minutes later (the chart's time moved back), the new numbers are drawn, uploaded once and shown.
+    const { redis, prefix } = bot.shipmate.deps;
+    await redis.hset(`${prefix}:home-chart:production`, 'at', String(Number(await redis.hget(`${prefix}:home-chart:production`, 'at')) - 11 * 60_000));
     await bot.homeOpened('U0CAROL');
     const second = await bot.slack.waitFor(() => (imageOn('U0CAROL')?.slack_file.id !== first.slack_file.id ? imageOn('U0CAROL') : undefined), 20_000);
     expect(uploads()).toBe(2);
