@@ -359,7 +359,16 @@ describe('playground in a browser', () => {
     const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
     expect(scrollWidth, `${what}: page wider than the window`).toBeLessThanOrEqual(innerWidth);
     for (const button of keyButtons) {
-      await button.scrollIntoViewIfNeeded();
+      // The page re-renders on every change Slack's side reports (a Home republished, a status edited): an element
+      // it replaced mid-measure is measured again, as the new one.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await button.scrollIntoViewIfNeeded({ timeout: 5_000 });
+          break;
+        } catch (err) {
+          if (attempt >= 3 || !String(err).includes('not attached')) throw err;
+        }
+      }
       const box = await button.boundingBox();
       const name = (await button.textContent())?.trim() || (await button.getAttribute('aria-label'));
       expect(box, `${what}: ${name} is not shown`).not.toBeNull();
