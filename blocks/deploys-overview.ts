@@ -16,6 +16,8 @@ export interface EnvOverview {
   active: DeployRecord[];
   /** How far the environment it is promoted from (`from`) is ahead of and behind this one, in commits. */
   apart?: { from: string; ahead: number; behind: number };
+  /** App Home: the freeze in force, the next maintenance window and release day (src/slack/home.ts), as mrkdwn. */
+  schedule?: string;
 }
 
 /** "staging is 4 commits ahead of production", in the words a release channel uses. */
@@ -41,7 +43,7 @@ export function deploysOverviewBlocks(envs: EnvOverview[], log: LogEntry[]): { t
     const active = env.active.length ? env.active.slice(0, 10).map(activeLine).join('\n') + (env.active.length > 10 ? `\n…and ${env.active.length - 10} more` : '') : 'Idle';
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(env.name)}*${env.aliases.length ? ` (${env.aliases.map(escapeMrkdwn).join(', ')})` : ''}\nCurrent: ${current}${env.lock ? `\n:lock: Locked ${lockText(env.lock)}` : ''}\n${active}`, 2900) },
+      text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(env.name)}*${env.aliases.length ? ` (${env.aliases.map(escapeMrkdwn).join(', ')})` : ''}\nCurrent: ${current}${env.lock ? `\n:lock: Locked ${lockText(env.lock)}` : ''}${env.schedule ? `\n${env.schedule}` : ''}\n${active}`, 2900) },
     });
   }
   blocks.push({ type: 'divider' });

@@ -294,6 +294,13 @@ export async function startPlaygroundServer(opts: PlaygroundServerOptions): Prom
         }
         if (url.pathname === '/healthz' || url.pathname === '/metrics') return passThrough(url.pathname, res);
         if (url.pathname === '/api/state') return sendJson(res, 200, state());
+        // An uploaded image a view shows by slack_file id (App Home's DORA chart), as Slack's client would fetch it.
+        const fileId = /^\/files\/(F\w+)$/.exec(url.pathname)?.[1];
+        const upload = fileId ? standin.file(fileId) : undefined;
+        if (upload?.complete && upload.bytes && upload.mimetype.startsWith('image/')) {
+          res.writeHead(200, { 'content-type': upload.mimetype, 'cache-control': 'private, max-age=3600' });
+          return void res.end(upload.bytes);
+        }
         if (url.pathname === '/api/flags') return sendJson(res, 200, { ok: true, flags: (await opts.flags?.()) ?? [] });
         if (url.pathname === '/api/events') {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

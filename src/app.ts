@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { registerCommands } from '../commands/index.js';
 import { DeployQueues } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
+import { migrateOldLog } from './insight/log-migration.js';
 import { registerActions } from './slack/actions/index.js';
 import { receiverGuards } from './slack/actions/guard.js';
 import type { Config } from './core/config.js';
@@ -204,6 +205,8 @@ export async function createShipmate(opts: ShipmateOptions): Promise<Shipmate> {
     app,
     async start() {
       let port = opts.port ?? 3000;
+      // The deployment log's old list format, moved into the indexes once (src/insight/log-migration.ts).
+      await migrateOldLog(deps).then((n) => n && log.info({ entries: n }, 'old deployment log migrated'), (err: Error) => log.warn({ err: err.message }, 'old deployment log not migrated yet'));
       if (role !== 'app') {
         const { timeoutMs: _t, ...pacing } = opts.delivery ?? {};
         workers = await startWorkers(deps, { redisUrl: opts.redisUrl, ...opts.worker, deliver: { slack: deliverySlack, ...pacing } });

@@ -456,10 +456,17 @@ function element(el, blockId, ctx, { inInput = false } = {}) {
       return tag(input, read, write);
     }
     case 'image':
-      return h('img', { src: el.image_url, alt: el.alt_text ?? '' });
+      return h('img', { src: imageSrc(el), alt: el.alt_text ?? '' });
     default:
       return h('span', { class: 'b-unknown' }, `[${el.type} is not shown in the playground]`);
   }
+}
+
+/** An image's source: its public URL, or an uploaded file (slack_file by id, served by the playground, or by url). */
+function imageSrc(x) {
+  if (x.image_url) return x.image_url;
+  if (x.slack_file?.id) return `/files/${encodeURIComponent(x.slack_file.id)}`;
+  return x.slack_file?.url ?? '';
 }
 
 function block(b, index, ctx) {
@@ -475,11 +482,11 @@ function block(b, index, ctx) {
         b.accessory ? h('div', { class: 'b-accessory' }, element(b.accessory, blockId, ctx)) : null);
     }
     case 'context':
-      return h('div', { class: 'b-context' }, (b.elements ?? []).map((e) => (e.type === 'image' ? h('img', { src: e.image_url, alt: e.alt_text ?? '' }) : h('span', { class: 'text', html: textHtml(e) }))));
+      return h('div', { class: 'b-context' }, (b.elements ?? []).map((e) => (e.type === 'image' ? h('img', { src: imageSrc(e), alt: e.alt_text ?? '' }) : h('span', { class: 'text', html: textHtml(e) }))));
     case 'divider':
       return h('hr', { class: 'b-divider' });
     case 'image':
-      return h('div', { class: 'b-image' }, h('figure', {}, h('img', { src: b.image_url, alt: b.alt_text ?? '' }), b.title ? h('figcaption', { html: textHtml(b.title) }) : null));
+      return h('div', { class: 'b-image' }, h('figure', {}, h('img', { src: imageSrc(b), alt: b.alt_text ?? '' }), b.title ? h('figcaption', { html: textHtml(b.title) }) : null));
     case 'actions':
       return h('div', { class: 'b-actions', 'data-block-id': blockId }, (b.elements ?? []).map((e) => element(e, blockId, ctx)));
     case 'input': {

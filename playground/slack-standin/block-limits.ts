@@ -14,9 +14,27 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 const textOf = (v: unknown): string | undefined => (isObj(v) && typeof v.text === 'string' ? v.text : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+/** Whether a `slack_file` ({ id } or { url }) names an uploaded image the app may show; without one every file passes. */
+export type ImageFileCheck = (ref: { id?: string; url?: string }) => boolean;
+
 /** Every limit problem in `blocks` for the given surface; [] when Slack would accept them. */
-export function blockLimitProblems(blocks: unknown[], surface: 'message' | 'modal' | 'home', base = '/blocks'): string[] {
+export function blockLimitProblems(blocks: unknown[], surface: 'message' | 'modal' | 'home', base = '/blocks', imageFile?: ImageFileCheck): string[] {
   const out: string[] = [];
+  // An image (block or element): alt text, and exactly one source — a public image_url or a slack_file by id or url.
+  const image = (b: Json, path: string) => {
+    if (typeof b.alt_text !== 'string' || b.alt_text === '') out.push(`missing required field: alt_text [json-pointer:${path}]`);
+    else tooLong(b.alt_text, 2000, `${path}/alt_text`);
+    if ((b.image_url === undefined) === (b.slack_file === undefined)) return void out.push(`must provide either image_url or slack_file, not both [json-pointer:${path}]`);
+    if (b.image_url !== undefined) {
+      if (typeof b.image_url !== 'string' || !/^https?:\/\//.test(b.image_url)) out.push(`invalid url [json-pointer:${path}/image_url]`);
+      else tooLong(b.image_url, 3000, `${path}/image_url`);
+      return;
+    }
+    const f = b.slack_file;
+    const id = isObj(f) && typeof f.id === 'string' ? f.id : undefined;
+    const url = isObj(f) && typeof f.url === 'string' ? f.url : undefined;
+    if (!isObj(f) || (id === undefined) === (url === undefined) || (imageFile && !imageFile({ id, url }))) out.push(`invalid slack file [json-pointer:${path}/slack_file]`);
+  };
   const tooLong = (value: string | undefined, max: number, path: string) => {
     if (value !== undefined && value.length > max) out.push(`must be less than ${max + 1} characters [json-pointer:${path}]`);
   };
@@ -29,6 +47,7 @@ export function blockLimitProblems(blocks: unknown[], surface: 'message' | 'moda
 
   const element = (el: unknown, path: string) => {
     if (!isObj(el)) return;
+    if (el.type === 'image') image(el, path);
     if (typeof el.action_id === 'string') tooLong(el.action_id, 255, `${path}/action_id`);
     if (el.type === 'button') {
       tooLong(textOf(el.text), 75, `${path}/text/text`);
@@ -67,6 +86,11 @@ export function blockLimitProblems(blocks: unknown[], surface: 'message' | 'moda
         break;
       case 'context':
         tooMany(arr(b.elements), 10, `${p}/elements`);
+        arr(b.elements).forEach((el, j) => isObj(el) && el.type === 'image' && image(el, `${p}/elements/${j}`));
+        break;
+      case 'image':
+        image(b, p);
+        if (b.title !== undefined) tooLong(textOf(b.title), 2000, `${p}/title/text`);
         break;
       case 'input':
         element(b.element, `${p}/element`);
@@ -90,7 +114,7 @@ export function blockLimitProblems(blocks: unknown[], surface: 'message' | 'moda
 }
 
 /** View-level checks (title/submit/close lengths, metadata, callback_id) plus the blocks, for views.open/update/push/publish. */
-export function viewLimitProblems(view: unknown, kind: 'modal' | 'home'): { blocks: string[]; view: string[] } {
+export function viewLimitProblems(view: unknown, kind: 'modal' | 'home', imageFile?: ImageFileCheck): { blocks: string[]; view: string[] } {
   if (!isObj(view)) return { blocks: [], view: ['must be an object [json-pointer:/view]'] };
   const problems: string[] = [];
   if (view.type !== kind) problems.push(`must be "${kind}" [json-pointer:/view/type]`);
@@ -105,5 +129,5 @@ export function viewLimitProblems(view: unknown, kind: 'modal' | 'home'): { bloc
   if (typeof view.callback_id === 'string' && view.callback_id.length > 255) {
     problems.push('must be less than 256 characters [json-pointer:/view/callback_id]');
   }
-  return { blocks: blockLimitProblems(arr(view.blocks), kind, '/view/blocks'), view: problems };
+  return { blocks: blockLimitProblems(arr(view.blocks), kind, '/view/blocks', imageFile), view: problems };
 }

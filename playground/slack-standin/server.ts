@@ -15,7 +15,14 @@ export interface RecordedCall { method: string; args: Record<string, unknown>; a
  * A fault for the next calls of a method ('*' = any): an HTTP status (500…), a 429 with Retry-After, a Slack error, or
  * `delayMs` alone — a slow answer: the call is processed at once (the message is posted) and answered only after delayMs.
  */
-export interface Failure { status?: number; retryAfter?: number; error?: string; delayMs?: number }
+export interface Failure {
+  status?: number;
+  retryAfter?: number;
+  error?: string;
+  delayMs?: number;
+  /** The call takes effect (the message is posted, the upload completed), then the connection closes unanswered: a lost answer. */
+  dropAnswer?: boolean;
+}
 
 export interface SlackStandinOptions {
   port?: number;
@@ -226,7 +233,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
 
       const f = takeFailure(method);
       // delayMs alone: a slow answer — the call takes effect at once and is answered late. With a status: a late failure.
-      const slowBy = f && f.delayMs !== undefined && f.status === undefined && f.retryAfter === undefined && f.error === undefined ? f.delayMs : undefined;
+      const takesEffect = f !== undefined && (f.delayMs !== undefined || f.dropAnswer === true) && f.status === undefined && f.retryAfter === undefined && f.error === undefined;
+      const slowBy = takesEffect ? (f.delayMs ?? 0) : undefined;
       if (f && slowBy === undefined) {
         if (f.delayMs) await new Promise((ok) => setTimeout(ok, f.delayMs));
         const out = failureReply(f);
@@ -248,7 +256,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         }
       }
       record(method, args, 200, body);
-      if (slowBy !== undefined) await new Promise((ok) => setTimeout(ok, slowBy));
+      if (slowBy) await new Promise((ok) => setTimeout(ok, slowBy));
+      if (f?.dropAnswer) return void res.destroy();
       if (!res.destroyed) send(res, 200, body);
     })().catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { ok: false, error: 'fatal_error', detail: String(err) });

@@ -86,9 +86,15 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
     return channel && ts ? store.find(channel.id, ts) : undefined;
   };
 
+  // slack_file: a completed upload that is an image (png, jpg, gif), named by id or by its url_private.
+  const imageFile = (ref: { id?: string; url?: string }) => {
+    const f = ref.id ? store.files.get(ref.id) : [...store.files.values()].find((x) => x.url_private === ref.url);
+    return !!f?.complete && /^image\/(png|jpe?g|gif)$/.test(f.mimetype);
+  };
+
   const validView = (view: unknown, kind: 'modal' | 'home'): Result | undefined => {
     if (!view || typeof view !== 'object') return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: view'] } });
-    const problems = viewLimitProblems(view, kind);
+    const problems = viewLimitProblems(view, kind, imageFile);
     if (problems.blocks.length > 0) return invalidBlocks(problems.blocks);
     if (problems.view.length > 0) return fail('invalid_arguments', { response_metadata: { messages: problems.view.map((p) => `[ERROR] ${p}`) } });
     return undefined;
@@ -279,7 +285,7 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
       if (!filename || !Number.isInteger(length) || length <= 0) return fail('invalid_arguments');
       const id = `F${String(store.files.size + 1).padStart(9, '0')}`;
       const url = `${origin()}/_standin/files/${id}`;
-      store.files.set(id, { id, name: filename, mimetype: /\.png$/i.test(filename) ? 'image/png' : /\.csv$/i.test(filename) ? 'text/csv' : /\.json$/i.test(filename) ? 'application/json' : 'application/octet-stream', size: length, url_private: url, complete: false, channels: [] });
+      store.files.set(id, { id, name: filename, mimetype: /\.png$/i.test(filename) ? 'image/png' : /\.jpe?g$/i.test(filename) ? 'image/jpeg' : /\.gif$/i.test(filename) ? 'image/gif' : /\.csv$/i.test(filename) ? 'text/csv' : /\.json$/i.test(filename) ? 'application/json' : 'application/octet-stream', size: length, url_private: url, complete: false, channels: [] });
       return { ok: true, upload_url: `${origin()}/_standin/upload/${id}`, file_id: id };
     },
     'files.completeUploadExternal': (args) => {
@@ -308,6 +314,19 @@ export function createMethods(store: Store, origin: () => string = () => ''): Re
         store.change({ type: 'message', message: m });
       }
       return { ok: true, files: done };
+    },
+    // A completed file with where it was shared (files.info's `shares`: public/private → channel → [{ ts, thread_ts }]).
+    'files.info': (args) => {
+      const file = store.files.get(str(args.file) ?? '');
+      if (!file?.complete) return fail('file_not_found');
+      const shares: Record<'public' | 'private', Record<string, Array<{ ts: string; thread_ts?: string }>>> = { public: {}, private: {} };
+      for (const m of store.messages) {
+        if (m.deleted || !m.files?.some((x) => x.id === file.id)) continue;
+        const ch = store.channels.get(m.channel);
+        ((shares[ch?.is_private || ch?.is_im ? 'private' : 'public'][m.channel] ??= [])).push({ ts: m.ts, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) });
+      }
+      const { bytes: _b, ...shown } = file;
+      return { ok: true, file: { ...shown, shares } };
     },
     'views.publish': (args) => {
       const user = str(args.user_id);

@@ -452,15 +452,19 @@ export class DeployStore {
 
   /**
    * Appends one entry per id (a second call for the same deploy is ignored) to the environment's timeline and its
-   * indexes, and trims what retention drops (bounded per call). The deploy's audit stream expires with the log.
+   * indexes, and trims what retention drops (bounded per call). The deploy's audit stream expires with the log, and
+   * its record goes with its entry — unless it is unfinished or the environment's current or a good version /rollback
+   * may put back (its state's history); such a record is remembered and dropped by a later call once it is neither.
    */
   async appendLog(entry: LogEntry): Promise<boolean> {
     const masked = maskDeep(entry, this.mask);
     const k = this.logKeys(masked.env);
     const added = await this.redis.eval(
-      APPEND_LOG, 6, k.data, k.all, k.env, k.user(masked.deployedBy), k.status(masked.status), this.key('audit', 'deploy', masked.deployId),
+      APPEND_LOG, 9, k.data, k.all, k.env, k.user(masked.deployedBy), k.status(masked.status), this.key('audit', 'deploy', masked.deployId),
+      this.key('env', masked.env), this.key('env', masked.env, 'history'), this.key('log', 'retained', masked.env),
       masked.deployId, JSON.stringify(masked), logMember(masked.at, masked.deployId), String(this.retention.keep),
       logMember(this.now() - this.retention.maxAgeMs, ''), this.key('log', 'idx', masked.env, ''), String(Math.ceil(this.retention.maxAgeMs / 1000)), this.key('audit', 'deploy', ''),
+      this.key('deploy', ''),
     );
     return added === 1;
   }
@@ -540,12 +544,37 @@ export function logMember(at: number, id: string): string {
 const logIdOf = (member: string): string => member.slice(16);
 
 /**
- * KEYS: data hash, global index, environment index, user index, status index, the deploy's audit stream.
- * ARGV: id, entry JSON, member, keep per environment, cutoff member (older is dropped), environment index prefix
- * (`…:log:idx:<env>:`), audit TTL (s), per-deploy audit key prefix. At most 100 old entries go per call.
+ * KEYS: data hash, global index, environment index, user index, status index, the deploy's audit stream, the
+ * environment's state hash and its history list (what /rollback may put back), the environment's set of records
+ * kept past their entry. ARGV: id, entry JSON, member, keep per environment, cutoff member (older is dropped),
+ * environment index prefix (`…:log:idx:<env>:`), audit TTL (s), per-deploy audit key prefix, record key prefix.
+ * At most 100 old entries go per call, and 10 kept records are looked at again: bounded work whatever the log's size.
  */
 const APPEND_LOG = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+local final = { succeeded = true, failed = true, cancelled = true, interrupted = true, rejected = true }
+local protected = nil
+-- The deploys the environment runs now or may roll back to: their records stay (read once per call, at most 101).
+local function isProtected(id)
+  if not protected then
+    protected = {}
+    local cur = redis.call('HGET', KEYS[7], 'current')
+    if cur then protected[tostring(cjson.decode(cur)['deployId'])] = true end
+    for _, h in ipairs(redis.call('LRANGE', KEYS[8], 0, 99)) do protected[tostring(cjson.decode(h)['deployId'])] = true end
+  end
+  return protected[id] == true
+end
+-- Drops a deploy's record past retention; false when it must stay for now (unfinished, current, or a rollback target).
+local function dropRecord(id)
+  local raw = redis.call('GET', ARGV[9] .. id)
+  if not raw then return true end
+  if not final[cjson.decode(raw)['status']] or isProtected(id) then return false end
+  redis.call('DEL', ARGV[9] .. id)
+  return true
+end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[9], 0, 9)) do
+  if dropRecord(id) then redis.call('ZREM', KEYS[9], id) end
+end
 for i = 2, 5 do redis.call('ZADD', KEYS[i], 0, ARGV[3]) end
 if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('EXPIRE', KEYS[6], tonumber(ARGV[7])) end
 local victims = redis.call('ZRANGE', KEYS[3], '-', '(' .. ARGV[5], 'BYLEX', 'LIMIT', 0, 100)
@@ -565,6 +594,7 @@ for _, m in ipairs(victims) do
     redis.call('HDEL', KEYS[1], id)
     redis.call('DEL', ARGV[8] .. id)
   end
+  if not dropRecord(id) then redis.call('ZADD', KEYS[9], tonumber(string.sub(m, 1, 15)), id) end
 end
 return 1`;
 

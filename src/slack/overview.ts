@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 /** How long `/deploys` waits for git to count commits between two environments (it runs inside the ack). */
 const DISTANCE_WAIT_MS = 300;
 
-export async function deploysOverview(deps: Pick<Deps, 'config' | 'store' | 'versions' | 'deploys'>, only?: string): Promise<ReturnType<typeof deploysOverviewBlocks>> {
+export async function deploysOverview(deps: Pick<Deps, 'config' | 'store' | 'versions' | 'deploys'>, only?: string, schedule?: (env: string) => string | undefined): Promise<ReturnType<typeof deploysOverviewBlocks>> {
   const envs = deps.config.environments.filter((e) => !only || e.name === only);
   const active = await deps.store.active();
   const locks = await deps.deploys.locks.all();
@@ -14,7 +14,8 @@ export async function deploysOverview(deps: Pick<Deps, 'config' | 'store' | 'ver
     envs.map(async (e) => {
       const current = await deps.store.envState(e.name);
       const lock = locks.get(e.name);
-      return { name: e.name, aliases: e.aliases, current, ...(lock ? { lock } : {}), active: active.filter((d) => d.env === e.name), apart: await apart(deps, e.name, e.requires?.succeededOn, current?.sha) };
+      const when = schedule?.(e.name);
+      return { name: e.name, aliases: e.aliases, current, ...(lock ? { lock } : {}), ...(when ? { schedule: when } : {}), active: active.filter((d) => d.env === e.name), apart: await apart(deps, e.name, e.requires?.succeededOn, current?.sha) };
     }),
   );
   return deploysOverviewBlocks(overview, await deps.store.recentLog(10, only));

@@ -119,6 +119,23 @@ describe('/deploys log', () => {
   }, 40_000);
 });
 
+describe('uploads', () => {
+  it('posts a file once when Slack completed the upload but its answer was lost', async () => {
+    const before = bot.slack.calls.length;
+    const posted = () => fileMessages().filter((f) => (f.files![0] as { title?: string }).title?.startsWith('Deployment log of production') && (f.text ?? '').includes('since 1h'));
+    bot.slack.failNext('files.completeUploadExternal', { dropAnswer: true });
+    await bot.command('/deploys', 'log production --export csv --since 1h');
+    await bot.slack.waitFor(() => posted().length > 0, 15_000);
+    // The retried job asks files.info whether the lost completion took effect, sees the share, and ends.
+    await bot.slack.waitFor(() => bot.slack.calls.slice(before).some((c) => c.method === 'files.info' && c.response.ok), 15_000);
+    await new Promise((ok) => setTimeout(ok, 1500));
+    expect(posted()).toHaveLength(1);
+    const calls = bot.slack.calls.slice(before).map((c) => c.method).filter((m) => m.startsWith('files.'));
+    expect(calls.filter((m) => m === 'files.completeUploadExternal')).toHaveLength(1);
+    expect(calls.filter((m) => m === 'files.getUploadURLExternal')).toHaveLength(1);
+  }, 30_000);
+});
+
 describe('/metrics', () => {
   it('exports the four DORA numbers per environment, computed from the stored log', async () => {
     const body = await (await fetch(bot.url.replace('/slack/events', '/metrics'))).text();
@@ -141,4 +158,42 @@ describe('App Home board', () => {
     expect(text).toContain('*staging* — deployment frequency: 0 deploys');
     expect(view.blocks.length).toBeLessThanOrEqual(100);
   });
+
+  it('shows production\'s chart as an uploaded image, uploaded again only when the numbers change', async () => {
+    type Image = { type: 'image'; slack_file: { id: string }; alt_text: string };
+    const uploads = () => bot.slack.callsTo('files.getUploadURLExternal').filter((c) => String(c.args.filename).startsWith('dora-production-')).length;
+    const imageOn = (user: string) => ((bot.slack.homeOf(user)?.blocks ?? []) as Image[]).find((b) => b.type === 'image');
+    await bot.homeOpened('U0CAROL');
+    // The first Home asks for the chart; once uploaded, the Homes of recent viewers are published again with it.
+    const first = await bot.slack.waitFor(() => imageOn('U0CAROL'), 20_000);
+    expect(first.slack_file.id).toMatch(/^F\w+$/);
+    expect(first.alt_text).toContain('production');
+    const file = bot.slack.file(first.slack_file.id)!;
+    expect(file.bytes!.subarray(1, 4).toString()).toBe('PNG');
+    expect(file.channels).toEqual([]); // the app's own file: nothing posted anywhere
+    expect(uploads()).toBe(1); // Bob's Home and Carol's asked for the same numbers: one upload
+    await bot.slack.waitFor(() => imageOn('U0BOB')?.slack_file.id === first.slack_file.id, 10_000);
+    // The same numbers again: the same file, nothing rendered or uploaded.
+    const published = bot.slack.callsTo('views.publish').length;
+    await bot.homeOpened('U0CAROL');
+    await bot.slack.waitFor(() => bot.slack.callsTo('views.publish').length > published);
+    expect(imageOn('U0CAROL')).toEqual(first);
+    expect(uploads()).toBe(1);
+    // A deploy failed just now: new numbers. The chart is minutes old: kept for now (titled with its time), not redrawn.
+    await bot.shipmate.deps.store.appendLog({ deployId: 'home-1', env: 'production', version: 'v9', ref: 'v9', deployedBy: 'U0BOB', status: 'failed', at: Date.now() - 60_000, notes: [] });
+    const again = bot.slack.callsTo('views.publish').length;
+    await bot.homeOpened('U0CAROL');
+    await bot.slack.waitFor(() => bot.slack.callsTo('views.publish').length > again);
+    expect(imageOn('U0CAROL')?.slack_file).toEqual(first.slack_file);
+    expect(JSON.stringify(bot.slack.homeOf('U0CAROL'))).toMatch(/production — last 30 days \(as of \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    await new Promise((ok) => setTimeout(ok, 500));
+    expect(uploads()).toBe(1);
+    // Ten minutes later (the chart's time moved back), the new numbers are drawn, uploaded once and shown.
+    const { redis, prefix } = bot.shipmate.deps;
+    await redis.hset(`${prefix}:home-chart:production`, 'at', String(Number(await redis.hget(`${prefix}:home-chart:production`, 'at')) - 11 * 60_000));
+    await bot.homeOpened('U0CAROL');
+    const second = await bot.slack.waitFor(() => (imageOn('U0CAROL')?.slack_file.id !== first.slack_file.id ? imageOn('U0CAROL') : undefined), 20_000);
+    expect(uploads()).toBe(2);
+    expect(bot.slack.file(second!.slack_file.id)!.bytes!.equals(file.bytes!)).toBe(false);
+  }, 60_000);
 });

@@ -93,7 +93,7 @@ describe('manifest.yml', () => {
 
   it('asks for the bot scopes Shipmate uses and no others', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(
-      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'files:write', 'groups:read', 'im:write', 'usergroups:read', 'users:read'].sort(),
+      ['channels:read', 'chat:write', 'chat:write.public', 'commands', 'files:read', 'files:write', 'groups:read', 'im:write', 'usergroups:read', 'users:read'].sort(),
     );
   });
 

@@ -408,3 +408,39 @@ describe('requests to the bot', () => {
     }
   });
 });
+
+describe('images and files', () => {
+  it('takes an image block naming an uploaded image by slack_file, refuses unknown, unfinished or non-image files and a doubled source', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const done = await client.files.uploadV2({ file: png, filename: 'chart.png', title: 'chart' });
+    const id = ((done as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> }).files?.[0]?.files?.[0]?.id) as string;
+    expect(id).toMatch(/^F/);
+    const image = (src: Record<string, unknown>) => ({ type: 'home', blocks: [{ type: 'image', alt_text: 'chart', ...src }] });
+    await client.views.publish({ user_id: 'UBOB', view: image({ slack_file: { id } }) as never });
+    await client.views.publish({ user_id: 'UBOB', view: image({ slack_file: { url: standin.file(id)!.url_private } }) as never });
+    const csv = await client.files.getUploadURLExternal({ filename: 'log.csv', length: 3 });
+    for (const [src, problem] of [
+      [{ slack_file: { id: 'F404' } }, 'invalid slack file'],
+      [{ slack_file: { id: csv.file_id } }, 'invalid slack file'],
+      [{ slack_file: { id, url: standin.file(id)!.url_private } }, 'invalid slack file'],
+      [{ slack_file: { id }, image_url: 'https://example.com/a.png' }, 'either image_url or slack_file'],
+      [{}, 'either image_url or slack_file'],
+    ] as const) {
+      const data = await platformError(client.views.publish({ user_id: 'UBOB', view: image(src) as never }));
+      expect(data.error).toBe('invalid_blocks');
+      expect(JSON.stringify(data)).toContain(problem);
+    }
+    expect(blockLimitProblems([{ type: 'image', image_url: 'https://example.com/a.png' }], 'message')).toEqual(['missing required field: alt_text [json-pointer:/blocks/0]']);
+  });
+
+  it('files.info says where a completed file was shared; dropAnswer completes the call and loses its answer', async () => {
+    standin.failNext('files.completeUploadExternal', { dropAnswer: true });
+    const err = await client.files.uploadV2({ file: Buffer.from('a,b\n'), filename: 'x.csv', channel_id: 'C0REL' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeDefined();
+    const [posted] = standin.messages('C0REL');
+    const id = (posted!.files![0] as { id: string }).id;
+    const info = await client.files.info({ file: id });
+    expect((info.file as { shares?: unknown }).shares).toEqual({ public: { C0REL: [{ ts: posted!.ts }] }, private: {} });
+    expect((await platformError(client.files.info({ file: 'F0NOPE' }))).error).toBe('file_not_found');
+  });
+});
