@@ -151,6 +151,16 @@ export async function runWatch(step: WatchStep, vars: DeployVars, ctx: WatchCont
   // A run resumed after a crash: a breach already decided goes to its rollback job (asked for again, deduplicated);
   // a pause is asked about again under the same key (nothing new if the question went out).
   if (ctx.stored?.ended === 'rolled-back' && ctx.stored.rollback && spec.onBreach === 'rollback') return takeOut(ctx.stored.rollback.reason, 'rolled-back', {}, undefined, true);
+  // Any other end already decided: never watch again, and never run the abort command a second time (a second
+  // `kubectl rollout undo` would put the new version back). Whether the first one finished is not known: say so.
+  if (ctx.stored?.ended === 'promoted') return { ok: true, cancelled: false, output: `${out}the watch had ended promoted before the worker stopped\n` };
+  if (ctx.stored?.ended) {
+    const reason = ctx.stored.rollback?.reason ?? 'ended before the worker stopped';
+    const said = spec.abort ? 'the worker stopped while taking the new version out, so the abort command was not run again: check the environment' : 'nothing was rolled back';
+    log(`resumed after the watch had ended (${ctx.stored.ended}): ${said}`);
+    await ctx.note(`${isCanary ? 'Canary' : 'Monitor'} had ended (${ctx.stored.ended}) at ${where()}: ${reason}; ${said}.`);
+    return { ok: false, cancelled: false, output: out, error: `${ctx.stored.ended} at ${where()}: ${reason} — ${said}` };
+  }
   await askAbout(ctx.stored?.paused);
 
   while (true) {

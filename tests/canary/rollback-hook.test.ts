@@ -75,4 +75,31 @@ environments:
     expect(ran).toEqual([]);
     expect(saved.at(-1)?.rollback?.job).toBe('4');
   });
+
+  it('a resumed run after any other decided end never runs the abort command again nor watches again', async () => {
+    const abortOnly = { ...step, canary: { ...step.canary, onBreach: 'abort' as const } } as CanaryStepConfig;
+    const ctx = (st: WatchState, notes: string[]) => ({
+      stored: st,
+      request: async () => undefined,
+      save: async () => undefined,
+      note: async (t: string) => void notes.push(t),
+      changed: async () => undefined,
+      run,
+      now: () => 10,
+    });
+    const vars = deployVars({ env: 'prod', version: 'v2', ref: 'v2', requestedBy: 'U0ALICE', id: '3' });
+    for (const ended of ['rolled-back', 'aborted', 'failed'] as const) {
+      ran.length = 0;
+      const notes: string[] = [];
+      const out = await runWatch(abortOnly, vars, ctx({ ...stored, ended }, notes));
+      expect(out).toMatchObject({ ok: false, cancelled: false });
+      expect(out.error).toMatch(/abort command was not run again: check the environment/);
+      expect(ran).toEqual([]);
+      expect(notes).toHaveLength(1);
+    }
+    ran.length = 0;
+    const done = await runWatch(abortOnly, vars, ctx({ ...stored, ended: 'promoted', rollback: undefined }, []));
+    expect(done).toMatchObject({ ok: true });
+    expect(ran).toEqual([]);
+  });
 });
