@@ -76,6 +76,9 @@ export class FlagChangeUnconfirmedError extends ConflictError {
 
 const USAGE = 'Usage: `/flag <key> on|off|25%|set <value> <env>` — `/flag help` for more.';
 
+/** How long the approval that met a sign-off has to apply it before a later click takes the application over. */
+const APPLY_GRACE_MS = 30_000;
+
 export class FlagService {
   readonly flags: FlagStore;
   /** Sign-offs through the deploy gates' approval rules. */
@@ -266,7 +269,20 @@ export class FlagService {
 
   /** Approves a waiting change as `role` (the deploy rules decide); the approval that completes them applies it, once. */
   async approve(id: string, user: string, role: string): Promise<{ pending: PendingFlagChange; applied?: Extract<ChangeOutcome, { applied: Flag }>; problem?: string }> {
-    const { change: pending, met } = await this.signoffs.approve<FlagSignoffPayload>(id, user, role, NOUN);
+    let approved: { change: PendingFlagChange; met: boolean };
+    try {
+      approved = await this.signoffs.approve<FlagSignoffPayload>(id, user, role, NOUN);
+    } catch (err) {
+      // Met, but what came of it was never recorded: the process that met it stopped before applying it. A later
+      // click (after the grace an applying process gets) applies it now, once: the history entry carries the id.
+      const stuck = err instanceof ConflictError ? await this.signoffs.get<FlagSignoffPayload>(id) : undefined;
+      if (stuck?.status === 'met' && stuck.outcome === undefined && this.d.now() - (stuck.gates.metAt ?? 0) > APPLY_GRACE_MS) {
+        this.d.log.warn({ gated: id, flag: stuck.payload.key }, 'signed-off flag change found unapplied: applying it now');
+        return this.applyMet(id, stuck);
+      }
+      throw err;
+    }
+    const { change: pending, met } = approved;
     const p = pending.payload;
     await this.flags.note(p.key, { at: this.d.now(), user, action: 'approved', env: pending.env, after: changeWords(p.change), reason: `as ${roleLabel(this.d.config, role)}` });
     if (!met) {
@@ -274,11 +290,24 @@ export class FlagService {
       return { pending };
     }
     // Only the one approval whose write met the rules gets here: the change is applied exactly once.
+    return this.applyMet(id, pending);
+  }
+
+  /** Applies a met change (idempotent by its history entry's id) and records what came of it, once. */
+  private async applyMet(id: string, pending: PendingFlagChange): Promise<{ pending: PendingFlagChange; applied?: Extract<ChangeOutcome, { applied: Flag }>; problem?: string }> {
+    const p = pending.payload;
+    const changeId = `signoff-${id}`;
     let outcome: string;
     let applied: Extract<ChangeOutcome, { applied: Flag }> | undefined;
     let problem: string | undefined;
+    const done = (await this.flags.history(p.key, 100)).find((e) => e.id === changeId);
+    if (done) {
+      const settled = await this.signoffs.settle<FlagSignoffPayload>(id, `applied: ${done.before ?? '?'} → ${done.after ?? '?'}`);
+      await this.showSignoff(settled);
+      return { pending: settled };
+    }
     try {
-      const out = await this.change({ key: p.key, env: pending.env, user: pending.requestedBy, change: p.change, reason: p.reason, channel: p.channel, signedOffBy: pending.gates.approvals.map((a) => a.user) });
+      const out = await this.change({ key: p.key, env: pending.env, user: pending.requestedBy, change: p.change, reason: p.reason, channel: p.channel, signedOffBy: pending.gates.approvals.map((a) => a.user), changeId });
       if (!('applied' in out)) throw new ConflictError('the change asked for another sign-off');
       applied = out;
       outcome = `applied: ${out.before} → ${out.after}`;

@@ -112,6 +112,32 @@ describe('production release flags: sign-off through the deploy approval rules',
     expect(log.filter((e) => e.kind === 'flag' && e.ref === 'new_checkout')).toHaveLength(1);
   });
 
+  it('a change met by a process that stopped before applying it is applied by a later click, once', async () => {
+    const request = await requested('stuck_flag');
+    const redis = bot.shipmate.deps.redis;
+    const keys = await redis.keys(`${bot.prefix}:gated:*`);
+    const gatedKey = (await Promise.all(keys.map(async (k) => ((await redis.get(k)) ?? '').includes('"key":"stuck_flag"') && k))).find(Boolean) || undefined;
+    const id = (gatedKey ?? '').split(':').at(-1) ?? '';
+    // The crash: the approvals that meet the rules are written, nothing applies the change.
+    await bot.shipmate.deps.flags.signoffs.approve(id, 'U0SAM', 'approvers', 'flag change');
+    expect((await bot.shipmate.deps.flags.signoffs.approve(id, 'U0LEE', 'approvers', 'flag change')).met).toBe(true);
+    expect(await ofrep('stuck_flag')).toBe(false);
+    // Within the grace an applying process gets, a click does not take over.
+    await bot.click(request, APPROVE, 'U0SAM');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(await ofrep('stuck_flag')).toBe(false);
+    // Past it, the next click applies it; later clicks change nothing more.
+    const stored = JSON.parse((await redis.get(gatedKey ?? '')) ?? '{}') as { gates: { metAt: number } };
+    stored.gates.metAt -= 60_000;
+    await redis.set(gatedKey ?? '', JSON.stringify(stored), 'KEEPTTL');
+    await bot.click(request, APPROVE, 'U0SAM');
+    await eventually(async () => (await ofrep('stuck_flag')) === true, 5_000, 'the change applied');
+    await bot.click(request, APPROVE, 'U0LEE');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect((await history('stuck_flag')).filter((e) => e.action === 'signed-off')).toHaveLength(1);
+    expect((await bot.shipmate.deps.flags.signoffs.get(id))?.outcome).toMatch(/^applied/);
+  });
+
   it('applies the change once when the last two approvers click at the same moment', async () => {
     const request = await requested('race_flag', 'prod', 'U0ALICE');
     // U0ALICE owns the flag (so may ask) but is not an approver; three approvers race for the 2 places.
