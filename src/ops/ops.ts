@@ -55,7 +55,7 @@ export function opsRoutes(deps: Pick<Deps, 'redis' | 'queues'>, registry: Regist
         void (async () => {
           try {
             const own = await registry.metrics();
-            const bull = await Promise.all([...deps.queues.byEnv.values()].map((q) => q.exportPrometheusMetrics({ app: 'shipmate' })));
+            const bull = await Promise.all([...deps.queues.byEnv.values(), deps.queues.watch].map((q) => q.exportPrometheusMetrics({ app: 'shipmate' })));
             res.writeHead(200, { 'content-type': registry.contentType });
             res.end(`${own}\n${bull.join('\n')}\n`);
           } catch (err) {

@@ -89,6 +89,7 @@ describe('/deploy happy path', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('shipmate_process_cpu_user_seconds_total');
     expect(metrics).toMatch(/bullmq_job_count\{.*queue="deploy\.staging"/);
+    expect(metrics).toMatch(/bullmq_job_count\{.*queue="watch"/); // parked canary/monitor holds
     expect(metrics).toContain('shipmate_deploys_total{env="staging",status="succeeded",kind="deploy"} 1');
     expect(metrics).toMatch(/shipmate_deploy_duration_seconds_count\{env="staging",status="succeeded"\} 1/);
   });
