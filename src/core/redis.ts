@@ -195,6 +195,36 @@ export function createFailFastRedis(url: string, commandTimeoutMs = REQUEST_COMM
   });
 }
 
+/** A round trip slower than this (a busy event loop, Redis stalled) measures the offset too loosely to keep. */
+const CLOCK_TRUSTED_RTT_MS = 50;
+
+/**
+ * Redis' clock minus ours (ms), so a deadline handed to a script is in Redis' own time. TIME ran somewhere
+ * between sending and receiving, so the midpoint is used; a measurement with a slow round trip (start-up, GC,
+ * a loaded machine) serves only the call that made it and is taken again next time — one slow answer must
+ * not shift every later deadline (that refused every command as "too late").
+ */
+export class RedisClock {
+  private offset?: Promise<number>;
+
+  constructor(private readonly redis: Pick<Redis, 'time'>) {}
+
+  offsetMs(): Promise<number> {
+    if (this.offset) return this.offset;
+    const sent = Date.now();
+    const measuring = this.redis.time().then(([s, us]) => {
+      const got = Date.now();
+      if (got - sent > CLOCK_TRUSTED_RTT_MS && this.offset === measuring) this.offset = undefined;
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000) - Math.round((sent + got) / 2);
+    });
+    measuring.catch(() => {
+      if (this.offset === measuring) this.offset = undefined;
+    });
+    this.offset = measuring;
+    return measuring;
+  }
+}
+
 /** Redis answered, but too late for the write to count: it was not made (see DeployStore.createOnce). */
 export class RedisTooSlowError extends Error {
   constructor(what: string) {

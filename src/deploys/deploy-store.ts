@@ -4,7 +4,7 @@
 // passed through the secret masker first, so no secret reaches Redis in clear text.
 import type { Redis } from 'ioredis';
 import { maskDeep, type Masker } from '../core/mask.js';
-import { RedisTooSlowError } from '../core/redis.js';
+import { RedisClock, RedisTooSlowError } from '../core/redis.js';
 import type { GateState } from '../gates/gate-rules.js';
 import type { CommitInfo } from '../versions/resolver.js';
 import type { WatchRequest, WatchState } from '../canary/watch-state.js';
@@ -333,16 +333,11 @@ export class DeployStore {
     return { existing: id, reason: outcome as 'repeat' | 'duplicate' };
   }
 
-  private clockOffset?: Promise<number>;
+  private clock?: RedisClock;
 
-  /** Redis' clock minus ours (ms), measured once, so a deadline handed to a script is in Redis' own time. */
+  /** Redis' clock minus ours (ms), so a deadline handed to the script is in Redis' own time (core/redis.ts). */
   private redisClockOffset(): Promise<number> {
-    if (!this.clockOffset) {
-      const measuring = this.redis.time().then(([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000) - Date.now());
-      measuring.catch(() => (this.clockOffset = undefined));
-      this.clockOffset = measuring;
-    }
-    return this.clockOffset;
+    return (this.clock ??= new RedisClock(this.redis)).offsetMs();
   }
 
   async get(id: string): Promise<DeployRecord | undefined> {

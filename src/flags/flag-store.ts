@@ -4,6 +4,7 @@
 // audit entry happen together or not at all, so two clicks on the same card can never both apply.
 import type { Redis } from 'ioredis';
 import { maskDeep, type Masker } from '../core/mask.js';
+import { RedisClock } from '../core/redis.js';
 import type { Flag } from './evaluation.js';
 
 /** One line of a flag's history (and of the audit stream): who, when, where, before → after, why. */
@@ -101,16 +102,11 @@ export class FlagStore {
     return ok === 1 ? 'ok' : ok === 0 ? 'conflict' : ok === -1 ? 'missing' : ok === -3 ? 'expired' : 'exists';
   }
 
-  private clockOffset?: Promise<number>;
+  private clock?: RedisClock;
 
-  /** Redis' clock minus ours (ms), measured once, so a deadline handed to the script is in Redis' own time. */
+  /** Redis' clock minus ours (ms), so a deadline handed to the script is in Redis' own time (core/redis.ts). */
   private redisClockOffset(): Promise<number> {
-    if (!this.clockOffset) {
-      const measuring = this.redis.time().then(([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000) - Date.now());
-      measuring.catch(() => (this.clockOffset = undefined));
-      this.clockOffset = measuring;
-    }
-    return this.clockOffset;
+    return (this.clock ??= new RedisClock(this.redis)).offsetMs();
   }
 
   async history(key: string, count = 20): Promise<FlagHistoryEntry[]> {
