@@ -123,12 +123,16 @@ async function watchUntilSucceeded(status: Locator, timeoutMs: number): Promise<
 async function passGates(version: string, opts: { screenshot?: string; beforeApprovals?: (gate: Locator) => Promise<void> } = {}): Promise<void> {
   const gate = headed(new RegExp(`Gates for deploy #\\d+ · ${version.replace(/\./g, '\\.')} \\([0-9a-f]{7}\\) → production`));
   await gate.getByRole('checkbox').first().waitFor();
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const box = gate.locator('input[type="checkbox"]:not(:checked)').first();
     if ((await box.count()) === 0) break;
+    if (Date.now() > deadline) throw new Error(`checklist boxes still unticked after 30 s: ${await box.getAttribute('value')}`);
     const value = await box.getAttribute('value');
     await box.click();
-    await gate.locator(`input[type="checkbox"][value="${value}"]:checked`).waitFor();
+    // The page redraws a message when the bot edits it; a click that lands on a node being replaced is lost, and a
+    // person would click again — so does this loop, after waiting long enough for the bot's answer to show.
+    await gate.locator(`input[type="checkbox"][value="${value}"]:checked`).waitFor({ timeout: 6_000 }).catch(() => undefined);
   }
   if (opts.screenshot) shots.push(await shot(opts.screenshot));
   await opts.beforeApprovals?.(gate);
