@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import type { KnownBlock } from '@slack/types';
 import type { Deps } from '../deps.js';
-import { homeViewersKey } from '../slack/status-message.js';
 import type { Series } from './dora.js';
 import { requestUpload } from './insight.js';
 
@@ -56,7 +55,5 @@ return 1`;
 /** After the upload: the Home shows this chart from now on; the people who opened their Home lately see it at once. */
 export async function chartUploaded(deps: Pick<Deps, 'redis' | 'prefix' | 'messenger'>, env: string, hash: string, fileId: string, drawnAt: number): Promise<void> {
   const kept = await deps.redis.eval(KEEP_NEWER, 1, chartKey(deps.prefix, env), hash, fileId, String(drawnAt));
-  if (kept !== 1 || !deps.messenger.republishHome) return;
-  const users = await deps.redis.zrevrangebyscore(homeViewersKey(deps.prefix), '+inf', Date.now() - 30 * DAY, 'LIMIT', 0, 200);
-  if (users.length) await deps.messenger.republishHome(users, `chart-${hash}`);
+  if (kept === 1) await deps.messenger.republishRecentHomes(`chart-${hash}`);
 }

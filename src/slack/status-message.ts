@@ -131,8 +131,14 @@ export class StatusMessenger {
     if (!this.republishHome) return;
     const first = await this.redis.set(`${this.prefix}:home:shown:${record.id}:${record.status}`, '1', 'EX', 86_400, 'NX');
     if (!first) return;
+    await this.republishRecentHomes(`${record.id}-${record.status}`);
+  }
+
+  /** Republishes App Home for the people who opened it lately (bounded); `state` names what changed (publish dedupe). */
+  async republishRecentHomes(state: string): Promise<void> {
+    if (!this.republishHome) return;
     const users = await this.redis.zrevrangebyscore(homeViewersKey(this.prefix), '+inf', Date.now() - HOME_VIEWERS_WITHIN_MS, 'LIMIT', 0, HOME_VIEWERS_MAX);
-    if (users.length) await this.republishHome(users, `${record.id}-${record.status}`);
+    if (users.length) await this.republishHome(users, state);
   }
 
   /** The gate message and the approval DMs (kept as its own name: callers that changed only the gates use it). */
